@@ -1,0 +1,3 @@
+from reviewshield.cli import main
+
+main()

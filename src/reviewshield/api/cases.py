@@ -1,0 +1,616 @@
+"""Complaint endpoints: file, read, answer, settle, withdraw, assign, decide, evidence, queue, links.
+
+Thin: parse, call one service or selector, render. What a seller receives is built by
+`_case_out(..., side="seller")`, which never includes the buyer's name, phone or address.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from django.http import FileResponse, HttpRequest
+from django.utils import timezone
+from ninja import File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from reviewshield.api.core import ErrorOut, Page, paginate, require_roles
+from reviewshield.cases import selectors, services
+from reviewshield.cases.access import is_agent
+from reviewshield.cases.models import Case, CaseEvidence, CaseStatus, HarassmentType, Side
+from reviewshield.errors import NotFound
+from reviewshield.localtime import iso_local
+from reviewshield.privacy.masking import mask_personal_data
+
+router = Router(tags=["cases"])
+ERRORS: dict[int, Any] = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    410: ErrorOut,
+    422: ErrorOut,
+}
+
+
+class DeadlineOut(Schema):
+    at: str | None
+    provisional: bool
+
+
+class ShopRef(Schema):
+    id: int
+    name: str
+
+
+class OrderRef(Schema):
+    id: int
+    external_id: str
+    title: str
+    amount: Decimal
+    trade_success_at: str | None
+
+
+class EvidenceOut(Schema):
+    id: int
+    side: str
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    description: str
+    created_at: str
+
+
+class DecisionOut(Schema):
+    outcome: Literal["uphold", "reject"]
+    tier: str
+    points: int | None
+    points_class: str
+    money_to_buyer: Decimal | None
+    reasons: str
+    decided_at: str | None
+
+
+class CaseSummaryOut(Schema):
+    id: int
+    reference: str
+    status: str
+    status_label: str
+    platform: str
+    shop: ShopRef
+    buyer_alias: str
+    harassment_types: list[str]
+    filed_at: str
+    next_deadline_at: str | None
+    escalated: bool
+
+
+class CaseOut(CaseSummaryOut):
+    version: int
+    order: OrderRef
+    ruleset_id: str
+    ruleset_hash: str
+    occurred_at: str
+    narrative: str
+    assisted: bool
+    deadlines: dict[str, DeadlineOut]
+    response: str
+    response_text: str
+    responded_at: str | None
+    assigned_agent: str | None
+    decision: DecisionOut | None
+    withdrawn_at: str | None
+    evidence: list[EvidenceOut]
+    viewer_side: str
+
+
+class QueueItemOut(CaseSummaryOut):
+    sla: Literal["ok", "at_risk", "breached"]
+    assigned_agent: str | None
+    provisional_deadlines: list[str]
+
+
+class EventOut(Schema):
+    kind: str
+    at: str
+    actor_role: str
+    from_status: str
+    to_status: str
+    data: dict[str, Any]
+
+
+def _iso(at: datetime | None) -> str | None:
+    return iso_local(at) if at else None
+
+
+def _alias(case: Case, side: str) -> str:
+    return case.buyer.username if side in (Side.BUYER, Side.AGENT) else case.buyer.public_alias
+
+
+def _summary(case: Case, side: str) -> dict[str, Any]:
+    return {
+        "id": case.pk,
+        "reference": case.reference,
+        "status": case.status,
+        "status_label": str(CaseStatus(case.status).label),
+        "platform": case.platform_id,
+        "shop": {"id": case.shop_id, "name": case.shop.name},
+        "buyer_alias": _alias(case, side),
+        "harassment_types": case.harassment_types,
+        "filed_at": iso_local(case.filed_at),
+        "next_deadline_at": _iso(case.next_deadline_at),
+        "escalated": case.escalated,
+    }
+
+
+def _case_out(case: Case, side: str) -> dict[str, Any]:
+    private = case.buyer.personal_data
+
+    def shown(text: str) -> str:
+        return mask_personal_data(text, private) if side == Side.SELLER else text
+
+    provisional = set(case.provisional_deadlines)
+    deadlines = {
+        name: {"at": _iso(getattr(case, name)), "provisional": name in provisional}
+        for name in ("respond_by", "handle_by", "decide_by", "settlement_reply_by")
+    }
+    decision = None
+    if case.decided_at:
+        decision = {
+            "outcome": "uphold" if case.status == CaseStatus.UPHELD else "reject",
+            "tier": case.tier,
+            "points": case.points,
+            "points_class": case.points_class,
+            "money_to_buyer": case.money_to_buyer,
+            "reasons": case.decision_reasons,
+            "decided_at": _iso(case.decided_at),
+        }
+    return {
+        **_summary(case, side),
+        "version": case.version,
+        "order": {
+            "id": case.order_id,
+            "external_id": case.order.external_id,
+            "title": case.order.title,
+            "amount": case.order.amount,
+            "trade_success_at": _iso(case.order.trade_success_at),
+        },
+        "ruleset_id": case.ruleset_id,
+        "ruleset_hash": case.ruleset_hash,
+        "occurred_at": iso_local(case.occurred_at),
+        "narrative": shown(case.narrative),
+        "assisted": case.assisted_link_id is not None,
+        "deadlines": deadlines,
+        "response": case.response,
+        "response_text": case.response_text,
+        "responded_at": _iso(case.responded_at),
+        "assigned_agent": case.assigned_agent.username if case.assigned_agent else None,
+        "decision": decision,
+        "withdrawn_at": _iso(case.withdrawn_at),
+        "evidence": [
+            {
+                "id": e.pk,
+                "side": e.side,
+                "name": shown(e.original_name),
+                "content_type": e.content_type,
+                "size": e.size,
+                "sha256": e.sha256,
+                "description": shown(e.description),
+                "created_at": iso_local(e.created_at),
+            }
+            for e in case.evidence.order_by("created_at", "id")
+        ],
+        "viewer_side": side,
+    }
+
+
+def _get(request: HttpRequest, case_id: int) -> tuple[Case, str]:
+    return selectors.case_get_for_user(request.auth, case_id)  # type: ignore[attr-defined]
+
+
+def _out(request: HttpRequest, case: Case) -> dict[str, Any]:
+    case, side = _get(request, case.pk)
+    return _case_out(case, side)
+
+
+@router.get(
+    "/cases", response={200: Page[CaseSummaryOut], **ERRORS}, summary="List the complaints you may see"
+)
+def case_list(
+    request: HttpRequest,
+    status: str | None = None,
+    shop_id: int | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> Any:
+    user = request.auth  # type: ignore[attr-defined]
+    items, count, page, page_size = paginate(
+        selectors.case_list_for_user(user, status=status, shop_id=shop_id).select_related("buyer"),
+        page=page,
+        page_size=page_size,
+    )
+    side_of = (
+        (lambda c: Side.AGENT)
+        if is_agent(user)
+        else (lambda c: Side.BUYER if c.buyer_id == user.pk else Side.SELLER)
+    )
+    return {
+        "items": [_summary(c, side_of(c)) for c in items],
+        "count": count,
+        "page": page,
+        "page_size": page_size,
+    }
+
+
+class FileIn(Schema):
+    order_id: int
+    harassment_types: list[HarassmentType]
+    occurred_at: datetime
+    narrative: str
+    link_token: str | None = None
+
+
+@router.post("/cases", response={201: CaseOut, **ERRORS}, summary="File a harassment complaint (buyer)")
+def case_file(request: HttpRequest, payload: FileIn) -> Any:
+    buyer = require_roles(request, "buyer")
+    case = services.case_file(
+        buyer=buyer,
+        order_id=payload.order_id,
+        harassment_types=[str(h.value) for h in payload.harassment_types],
+        occurred_at=payload.occurred_at,
+        narrative=payload.narrative,
+        link_token=payload.link_token,
+        now=timezone.now(),
+    )
+    return Status(201, _out(request, case))
+
+
+@router.get(
+    "/cases/{case_id}", response={200: CaseOut, **ERRORS}, summary="One complaint, as your side may see it"
+)
+def case_detail(request: HttpRequest, case_id: int) -> Any:
+    case, side = _get(request, case_id)
+    return _case_out(case, side)
+
+
+@router.get(
+    "/cases/{case_id}/events",
+    response={200: list[EventOut], **ERRORS},
+    summary="The audit trail of a complaint",
+)
+def case_events(request: HttpRequest, case_id: int) -> Any:
+    case, side = _get(request, case_id)
+    private = case.buyer.personal_data
+    out = []
+    for e in case.events.all():
+        data = dict(e.data)
+        if side == Side.SELLER:
+            data = {k: mask_personal_data(v, private) if isinstance(v, str) else v for k, v in data.items()}
+        out.append(
+            {
+                "kind": e.kind,
+                "at": iso_local(e.at),
+                "actor_role": e.actor_role,
+                "from_status": e.from_status,
+                "to_status": e.to_status,
+                "data": data,
+            }
+        )
+    return out
+
+
+class AnswerIn(Schema):
+    kind: Literal["settlement", "defence"]
+    text: str
+    version: int | None = None
+
+
+@router.post(
+    "/cases/{case_id}/answer",
+    response={200: CaseOut, **ERRORS},
+    summary="Seller: answer A (settlement) or B (defence)",
+)
+def case_answer(request: HttpRequest, case_id: int, payload: AnswerIn) -> Any:
+    case = services.case_answer(
+        case_id=case_id,
+        seller=request.auth,
+        kind=payload.kind,
+        text=payload.text,
+        expected_version=payload.version,
+        now=timezone.now(),  # type: ignore[attr-defined]
+    )
+    return _out(request, case)
+
+
+class SettlementIn(Schema):
+    accept: bool
+    version: int | None = None
+
+
+@router.post(
+    "/cases/{case_id}/settlement",
+    response={200: CaseOut, **ERRORS},
+    summary="Buyer: accept or decline the seller's settlement",
+)
+def case_settlement(request: HttpRequest, case_id: int, payload: SettlementIn) -> Any:
+    case = services.case_settlement_reply(
+        case_id=case_id,
+        buyer=request.auth,
+        accept=payload.accept,
+        expected_version=payload.version,
+        now=timezone.now(),
+    )  # type: ignore[attr-defined]
+    return _out(request, case)
+
+
+class WithdrawIn(Schema):
+    reason: str = ""
+    version: int | None = None
+
+
+@router.post(
+    "/cases/{case_id}/withdraw",
+    response={200: CaseOut, **ERRORS},
+    summary="Buyer: withdraw before a decision",
+)
+def case_withdraw(request: HttpRequest, case_id: int, payload: WithdrawIn) -> Any:
+    case = services.case_withdraw(
+        case_id=case_id,
+        buyer=request.auth,
+        reason=payload.reason,
+        expected_version=payload.version,
+        now=timezone.now(),
+    )  # type: ignore[attr-defined]
+    return _out(request, case)
+
+
+class AssignIn(Schema):
+    assignee_id: int | None = None
+    version: int | None = None
+
+
+@router.post(
+    "/cases/{case_id}/assign",
+    response={200: CaseOut, **ERRORS},
+    summary="Agent: take a case or hand it to another agent",
+)
+def case_assign(request: HttpRequest, case_id: int, payload: AssignIn) -> Any:
+    from reviewshield.accounts.models import User
+
+    assignee = None
+    if payload.assignee_id is not None:
+        assignee = User.objects.filter(pk=payload.assignee_id).first()
+        if assignee is None:
+            raise NotFound()
+    case = services.case_assign(
+        case_id=case_id,
+        agent=request.auth,
+        assignee=assignee,
+        expected_version=payload.version,
+        now=timezone.now(),
+    )  # type: ignore[attr-defined]
+    return _out(request, case)
+
+
+class DecideIn(Schema):
+    outcome: Literal["uphold", "reject"]
+    tier: str | None = None
+    reasons: str
+    version: int | None = None
+
+
+@router.post(
+    "/cases/{case_id}/decide", response={200: CaseOut, **ERRORS}, summary="Agent: reject, or uphold at a tier"
+)
+def case_decide(request: HttpRequest, case_id: int, payload: DecideIn) -> Any:
+    case = services.case_decide(
+        case_id=case_id,
+        agent=request.auth,  # type: ignore[attr-defined]
+        outcome=payload.outcome,
+        tier=payload.tier,
+        reasons=payload.reasons,
+        expected_version=payload.version,
+        now=timezone.now(),
+    )
+    return _out(request, case)
+
+
+class TierPreviewOut(Schema):
+    tier: str
+    points: int
+    points_class: str
+    money_to_buyer: Decimal
+
+
+@router.get(
+    "/cases/{case_id}/decision-preview",
+    response={200: list[TierPreviewOut], **ERRORS},
+    summary="Agent: what each tier would assign",
+)
+def case_decision_preview(request: HttpRequest, case_id: int) -> Any:
+    require_roles(request, "agent", "senior_agent", "admin")
+    case, _side = _get(request, case_id)
+    return [p.__dict__ for p in services.decision_preview(case)]
+
+
+@router.post(
+    "/cases/{case_id}/evidence",
+    response={201: list[EvidenceOut], **ERRORS},
+    summary="Either side: add evidence files",
+)
+def case_evidence_add(
+    request: HttpRequest, case_id: int, files: File[list[UploadedFile]], description: Form[str] = ""
+) -> Any:
+    items = [
+        services.UploadedEvidence(
+            file=f,
+            name=f.name or "file",
+            content_type=f.content_type or "application/octet-stream",
+            description=description,
+        )
+        for f in files
+    ]
+    added = services.case_evidence_add(case_id=case_id, user=request.auth, files=items, now=timezone.now())  # type: ignore[attr-defined]
+    case, side = _get(request, case_id)
+    shown = {e["id"]: e for e in _case_out(case, side)["evidence"]}
+    return Status(201, [shown[e.pk] for e in added])
+
+
+@router.get(
+    "/cases/{case_id}/evidence/{evidence_id}/file",
+    response={200: None, **ERRORS},
+    summary="Download one evidence file",
+)
+def case_evidence_file(request: HttpRequest, case_id: int, evidence_id: int) -> Any:
+    case, _side = _get(request, case_id)
+    evidence = CaseEvidence.objects.filter(case=case, pk=evidence_id).first()
+    if evidence is None:
+        raise NotFound()
+    return FileResponse(
+        evidence.file.open("rb"),
+        content_type="application/octet-stream",
+        as_attachment=True,
+        filename=f"evidence-{evidence.pk}",
+    )
+
+
+@router.get(
+    "/queue",
+    response={200: Page[QueueItemOut], **ERRORS},
+    summary="Agent queue: open cases by nearest deadline",
+)
+def queue(
+    request: HttpRequest,
+    platform: str | None = None,
+    harassment_type: HarassmentType | None = None,
+    status: CaseStatus | None = None,
+    risk: Literal["at_risk", "breached"] | None = None,
+    mine: bool = False,
+    page: int = 1,
+    page_size: int = 50,
+) -> Any:
+    agent = require_roles(request, "agent", "senior_agent", "admin")
+    now = timezone.now()
+    filters = selectors.QueueFilters(
+        platform=platform,
+        harassment_type=harassment_type.value if harassment_type else None,
+        status=status.value if status else None,
+        risk=risk,
+        assigned_to=agent.pk if mine else None,
+    )
+    items, count, page, page_size = paginate(
+        selectors.agent_queue(now=now, filters=filters).select_related("buyer"),
+        page=page,
+        page_size=page_size,
+    )
+    out = []
+    for c in items:
+        row = _summary(c, Side.AGENT)
+        row.update(
+            sla=selectors.sla_state(c, now),
+            assigned_agent=c.assigned_agent.username if c.assigned_agent else None,
+            provisional_deadlines=c.provisional_deadlines,
+        )
+        out.append(row)
+    return {"items": out, "count": count, "page": page, "page_size": page_size}
+
+
+class CountersOut(Schema):
+    open: int
+    due_today: int
+    breached: int
+    decided_this_week: int
+
+
+@router.get("/queue/counters", response={200: CountersOut, **ERRORS}, summary="Agent counters")
+def queue_counters(request: HttpRequest) -> Any:
+    require_roles(request, "agent", "senior_agent", "admin")
+    return selectors.queue_counters(now=timezone.now()).__dict__
+
+
+class LinkIn(Schema):
+    order_id: int
+    reason: str
+
+
+class LinkOut(Schema):
+    token: str
+    url: str
+    order_id: int
+    expires_at: str
+
+
+@router.post(
+    "/assisted-links", response={201: LinkOut, **ERRORS}, summary="Agent: issue a single-use filing link"
+)
+def assisted_link_issue(request: HttpRequest, payload: LinkIn) -> Any:
+    link, raw = services.assisted_link_issue(
+        agent=request.auth, order_id=payload.order_id, reason=payload.reason, now=timezone.now()
+    )  # type: ignore[attr-defined]
+    return Status(
+        201,
+        {
+            "token": raw,
+            "url": f"/file/{raw}/",
+            "order_id": link.order_id,
+            "expires_at": iso_local(link.expires_at),
+        },
+    )
+
+
+class LinkInfoOut(Schema):
+    order_id: int
+    order_external_id: str
+    expires_at: str
+
+
+@router.get(
+    "/assisted-links/{token}", response={200: LinkInfoOut, **ERRORS}, summary="Buyer: check a filing link"
+)
+def assisted_link_get(request: HttpRequest, token: str) -> Any:
+    link = services.assisted_link_get(raw_token=token, buyer=request.auth, now=timezone.now())  # type: ignore[attr-defined]
+    return {
+        "order_id": link.order_id,
+        "order_external_id": link.order.external_id,
+        "expires_at": iso_local(link.expires_at),
+    }
+
+
+class NotificationOut(Schema):
+    id: int
+    kind: str
+    case_reference: str | None
+    created_at: str
+    read: bool
+
+
+@router.get(
+    "/notifications", response={200: Page[NotificationOut], **ERRORS}, summary="Your in-app notifications"
+)
+def notifications(request: HttpRequest, page: int = 1, page_size: int = 50) -> Any:
+    from reviewshield.outbox.models import Notification
+
+    qs = (
+        Notification.objects.filter(recipient=request.auth)
+        .select_related("case")
+        .order_by("-created_at", "-id")
+    )  # type: ignore[attr-defined]
+    items, count, page, page_size = paginate(qs, page=page, page_size=page_size)
+    return {
+        "items": [
+            {
+                "id": n.pk,
+                "kind": n.kind,
+                "case_reference": n.case.reference if n.case else None,
+                "created_at": iso_local(n.created_at),
+                "read": n.read_at is not None,
+            }
+            for n in items
+        ],
+        "count": count,
+        "page": page,
+        "page_size": page_size,
+    }

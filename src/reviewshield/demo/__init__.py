@@ -1,0 +1,1 @@
+"""A believable demo dataset for `make run`, built through the real services."""

@@ -1,0 +1,104 @@
+"""Reads of marketplace data, always through who may see what.
+
+A buyer sees their own orders; a seller the orders of their shops (with the buyer masked — that is
+the API's job: it only ever renders `User.public_alias` to them); agents and the marketplace's
+systems see everything. Anything a caller may not see is "not found", never "forbidden", so ids
+cannot be probed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from reviewshield.accounts.models import Role, User
+from reviewshield.errors import NotFound, PermissionDenied
+from reviewshield.marketplace.models import Order, Shop
+from reviewshield.policy import UnknownRuleset, window_end
+from reviewshield.policystore.services import ruleset_registry, work_calendar
+
+
+def sees_all_marketplace_data(user: User) -> bool:
+    """Agents, admins and the marketplace's own systems see every order and shop."""
+    return user.is_agent or user.role == Role.SYSTEM or user.is_superuser
+
+
+def orders_for_user(user: User) -> QuerySet[Order]:
+    """The orders `user` may see."""
+    orders = Order.objects.all()
+    if sees_all_marketplace_data(user):
+        return orders
+    if user.role == Role.SELLER:
+        # A seller may also shop; distinct because the join through shop sellers can repeat rows.
+        return orders.filter(Q(buyer=user) | Q(shop__sellers=user)).distinct()
+    return orders.filter(buyer=user)
+
+
+def shops_for_user(user: User) -> QuerySet[Shop]:
+    """The shops `user` may list: a seller's own, or all of them for agents and systems."""
+    if sees_all_marketplace_data(user):
+        return Shop.objects.all()
+    if user.role == Role.SELLER:
+        return Shop.objects.filter(sellers=user)
+    raise PermissionDenied(_("Only sellers and agents can list shops."))
+
+
+def order_list(
+    *, user: User, platform: str | None = None, shop_id: int | None = None, buyer_username: str | None = None
+) -> QuerySet[Order]:
+    """Orders `user` may see, newest payment first, optionally filtered."""
+    orders = orders_for_user(user)
+    if platform:
+        orders = orders.filter(platform_id=platform)
+    if shop_id is not None:
+        orders = orders.filter(shop_id=shop_id)
+    if buyer_username:
+        # Linking a username to orders is only for staff: a seller must not learn who is behind an alias.
+        if not sees_all_marketplace_data(user):
+            raise PermissionDenied(_("Only agents can filter orders by buyer."))
+        orders = orders.filter(buyer__username=buyer_username)
+    return orders.select_related("shop", "buyer", "review").order_by("-paid_at", "-id")
+
+
+def order_get(*, user: User, order_id: int) -> Order:
+    """The order with that id, if `user` may see it; NotFound otherwise."""
+    order = order_list(user=user).filter(pk=order_id).first()
+    if order is None:
+        raise NotFound(_("No such order."))
+    return order
+
+
+def shop_list(*, user: User, platform: str | None = None) -> QuerySet[Shop]:
+    """Shops `user` may list, by platform then name."""
+    shops = shops_for_user(user)
+    if platform:
+        shops = shops.filter(platform_id=platform)
+    return shops.order_by("platform_id", "name", "id")
+
+
+def complaint_windows_end(orders: list[Order]) -> dict[int, datetime | None]:
+    """When the buyer's own filing window of each order closes, per its ruleset; None if not known.
+
+    Side effect: one query for the holiday calendar, whatever the number of orders.
+    """
+    ends: dict[int, datetime | None] = {order.pk: None for order in orders}
+    pending = [order for order in orders if order.trade_success_at is not None]
+    if not pending:
+        return ends
+    registry = ruleset_registry()
+    calendar = work_calendar()
+    for order in pending:
+        assert order.trade_success_at is not None
+        try:
+            ruleset = registry.in_force(
+                platform=order.platform_id, filed_at=order.trade_success_at, paid_at=order.paid_at
+            )
+            window = ruleset.windows["filing"]
+        except UnknownRuleset:  # an order older than every ruleset of its platform
+            continue
+        if order.channel in ruleset.excluded_channels:
+            continue  # this order cannot be complained about under that ruleset at all
+        ends[order.pk] = window_end(window, order.trade_success_at, calendar).at
+    return ends

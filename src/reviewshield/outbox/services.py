@@ -1,0 +1,45 @@
+"""Tell people about a change, in the same transaction as the change.
+
+In-app notifications are rows the portals show; email and SMS go to the outbox, from which a
+delivery adapter sends them later. Payloads carry ids and codes, never a buyer's personal data,
+because the outbox is read by integrations that sellers' systems may sit behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from reviewshield.outbox.models import Channel, Notification, OutboxMessage
+
+
+def notify(
+    *,
+    recipients: Iterable[Any],
+    kind: str,
+    now: datetime,
+    case: Any = None,
+    params: dict[str, Any] | None = None,
+    channels: Iterable[str] = (Channel.IN_APP, Channel.EMAIL, Channel.SMS),
+) -> None:
+    params = params or {}
+    channels = tuple(channels)
+    notes, messages = [], []
+    for user in recipients:
+        user_id = getattr(user, "pk", user)  # a user or a user id
+        if Channel.IN_APP in channels:
+            notes.append(
+                Notification(recipient_id=user_id, case=case, kind=kind, params=params, created_at=now)
+            )
+        for channel in channels:
+            if channel == Channel.IN_APP:
+                continue
+            payload = {"kind": kind, "case": getattr(case, "reference", None), **params}
+            messages.append(
+                OutboxMessage(
+                    channel=channel, recipient_id=user_id, topic=kind, payload=payload, created_at=now
+                )
+            )
+    Notification.objects.bulk_create(notes)
+    OutboxMessage.objects.bulk_create(messages)

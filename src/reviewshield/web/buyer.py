@@ -1,0 +1,191 @@
+"""The buyer's pages: my orders, the guided complaint form, the rights centre and a case.
+
+Thin: parse, call one service or selector, render. Access is the selectors' and services' job.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from reviewshield.accounts.models import Role
+from reviewshield.cases import selectors as case_selectors
+from reviewshield.cases import services
+from reviewshield.cases.models import OPEN_STATUSES, Case, Side
+from reviewshield.errors import NotEligible, NotFound, ReviewShieldError, ValidationFailed
+from reviewshield.marketplace import selectors as market
+from reviewshield.web.forms import ComplaintForm
+from reviewshield.web.guidance import GUIDANCE
+from reviewshield.web.templatetags.rs import local
+
+
+def buyer_only(view: Any) -> Any:
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.role != Role.BUYER:  # type: ignore[union-attr]
+            raise DjangoPermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@buyer_only
+def orders(request: HttpRequest) -> HttpResponse:
+    page = Paginator(market.order_list(user=request.user), 20).get_page(request.GET.get("page"))  # type: ignore[arg-type]
+    rows = list(page.object_list)
+    window_ends = market.complaint_windows_end(rows)
+    open_cases = dict(
+        Case.objects.filter(order__in=rows, status__in=OPEN_STATUSES).values_list("order_id", "id")
+    )
+    now = timezone.now()
+    items = [
+        {
+            "order": o,
+            "window_ends": window_ends.get(o.pk),
+            "window_open": bool(window_ends.get(o.pk) and window_ends[o.pk] >= now),
+            "open_case": open_cases.get(o.pk),
+        }
+        for o in rows
+    ]
+    return render(request, "web/buyer/orders.html", {"page": page, "items": items})
+
+
+def _order_or_404(request: HttpRequest, order_id: int) -> Any:
+    try:
+        return market.order_get(user=request.user, order_id=order_id)  # type: ignore[arg-type]
+    except NotFound as exc:
+        raise Http404 from exc
+
+
+@buyer_only
+def complain(request: HttpRequest, order_id: int, link_token: str | None = None) -> HttpResponse:
+    order = _order_or_404(request, order_id)
+    form = ComplaintForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        files = [
+            services.UploadedEvidence(file=f, name=f.name or "file", content_type=f.content_type or "")
+            for f in form.cleaned_data["files"]
+        ]
+        try:
+            case = services.case_file(
+                buyer=request.user,  # type: ignore[arg-type]
+                order_id=order.pk,
+                harassment_types=form.cleaned_data["harassment_types"],
+                occurred_at=form.cleaned_data["occurred_at"],
+                narrative=form.cleaned_data["narrative"],
+                files=files,
+                link_token=link_token,
+                now=timezone.now(),
+            )
+        except NotEligible as exc:
+            return render(
+                request,
+                "web/buyer/not_eligible.html",
+                {"order": order, "message": str(exc.message), "reason": exc.details.get("reason")},
+                status=422,
+            )
+        except ValidationFailed as exc:
+            for field, problem in exc.details.items():
+                form.add_error(field if field in form.fields else None, str(problem))
+            if not exc.details:
+                form.add_error(None, str(exc.message))
+        else:
+            messages.success(
+                request,
+                _(
+                    "Your complaint %(reference)s was filed. The seller must answer by %(respond_by)s (Beijing time)."
+                )
+                % {"reference": case.reference, "respond_by": local(case.respond_by)},
+            )
+            return redirect("web:case", case_id=case.pk)
+    return render(
+        request,
+        "web/buyer/complain.html",
+        {"order": order, "form": form, "guidance": GUIDANCE, "link_token": link_token},
+        status=422 if form.errors else 200,
+    )
+
+
+@buyer_only
+def rights_centre(request: HttpRequest) -> HttpResponse:
+    cases = case_selectors.case_list_for_user(request.user)
+    page = Paginator(cases, 20).get_page(request.GET.get("page"))
+    return render(request, "web/buyer/cases.html", {"page": page})
+
+
+def _own_case(request: HttpRequest, case_id: int) -> Case:
+    try:
+        case, side = case_selectors.case_get_for_user(request.user, case_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    if side != Side.BUYER:
+        raise Http404
+    return case
+
+
+@buyer_only
+def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _own_case(request, case_id)
+    return render(
+        request,
+        "web/buyer/case.html",
+        {"case": case, "events": case.events.select_related("actor").all(), "evidence": case.evidence.all()},
+    )
+
+
+@require_POST
+@buyer_only
+def case_settlement(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _own_case(request, case_id)
+    _act(
+        request,
+        lambda: services.case_settlement_reply(
+            case_id=case.pk,
+            buyer=request.user,
+            accept=request.POST.get("accept") == "yes",  # type: ignore[arg-type]
+            expected_version=_version(request),
+            now=timezone.now(),
+        ),
+    )
+    return redirect("web:case", case_id=case.pk)
+
+
+@require_POST
+@buyer_only
+def case_withdraw(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _own_case(request, case_id)
+    _act(
+        request,
+        lambda: services.case_withdraw(
+            case_id=case.pk,
+            buyer=request.user,
+            reason=request.POST.get("reason", ""),  # type: ignore[arg-type]
+            expected_version=_version(request),
+            now=timezone.now(),
+        ),
+    )
+    return redirect("web:case", case_id=case.pk)
+
+
+def _version(request: HttpRequest) -> int | None:
+    raw = request.POST.get("version", "")
+    return int(raw) if raw.isdigit() else None
+
+
+def _act(request: HttpRequest, action: Any) -> None:
+    """Run a service; a refusal becomes a message on the page the person returns to."""
+    try:
+        action()
+    except ReviewShieldError as exc:
+        messages.error(request, str(exc.message))

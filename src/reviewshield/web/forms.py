@@ -1,0 +1,49 @@
+"""Forms of the portals. They only parse; the services decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from reviewshield.cases.models import HarassmentType
+from reviewshield.cases.services import MAX_NARRATIVE
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"multiple": True}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(d, initial) for d in data]
+        return [single(data, initial)] if data else []
+
+
+class ComplaintForm(forms.Form):
+    harassment_types = forms.MultipleChoiceField(
+        label=_("What happened?"),
+        choices=HarassmentType.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one kind of harassment.")},
+    )
+    occurred_at = forms.DateTimeField(
+        label=_("When did it happen? (Beijing time)"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        error_messages={"required": _("Tell us when it happened."), "invalid": _("Enter a date and time.")},
+    )
+    narrative = forms.CharField(
+        label=_("Describe what happened"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=MAX_NARRATIVE,
+        error_messages={"required": _("Describe what happened.")},
+    )
+    files = MultipleFileField(label=_("Evidence files (you can add more later)"), required=False)

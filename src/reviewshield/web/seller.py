@@ -1,0 +1,117 @@
+"""The seller's pages: complaints against their shops and the case, with the buyer's data masked.
+
+A seller sees the buyer only as a masked alias; the narrative, evidence names and descriptions go
+through `privacy.masking` before they reach the template.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from reviewshield.accounts.models import Role
+from reviewshield.cases import selectors as case_selectors
+from reviewshield.cases import services
+from reviewshield.cases.models import Case, Side
+from reviewshield.errors import NotFound, ReviewShieldError
+from reviewshield.privacy.masking import mask_personal_data
+from reviewshield.web.forms import MultipleFileField
+
+
+def seller_only(view: Any) -> Any:
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.role != Role.SELLER:  # type: ignore[union-attr]
+            raise DjangoPermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@seller_only
+def cases(request: HttpRequest) -> HttpResponse:
+    shops = list(request.user.shops.order_by("platform_id", "name"))  # type: ignore[union-attr]
+    # No shop chosen: all of the seller's shops, so nothing urgent hides behind the switcher.
+    chosen = next((s for s in shops if str(s.pk) == request.GET.get("shop")), None)
+    qs = case_selectors.case_list_for_user(request.user, shop_id=chosen.pk if chosen else None)
+    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    return render(request, "web/seller/cases.html", {"shops": shops, "shop": chosen, "page": page})
+
+
+def _seller_case(request: HttpRequest, case_id: int) -> Case:
+    try:
+        case, side = case_selectors.case_get_for_user(request.user, case_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    if side != Side.SELLER:
+        raise Http404
+    return case
+
+
+def masked_view(case: Case) -> dict[str, Any]:
+    """What of the buyer's statement and evidence a seller may read."""
+    private = case.buyer.personal_data
+    return {
+        "buyer_alias": case.buyer.public_alias,
+        "narrative": mask_personal_data(case.narrative, private),
+        "evidence": [
+            {
+                "name": mask_personal_data(e.original_name, private),
+                "description": mask_personal_data(e.description, private),
+                "size": e.size,
+                "side": e.get_side_display(),
+            }
+            for e in case.evidence.all()
+        ],
+    }
+
+
+@seller_only
+def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _seller_case(request, case_id)
+    return render(
+        request,
+        "web/seller/case.html",
+        {"case": case, "shown": masked_view(case), "events": case.events.all()},
+    )
+
+
+@require_POST
+@seller_only
+def case_answer(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _seller_case(request, case_id)
+    files_field = MultipleFileField(required=False)
+    files = [
+        services.UploadedEvidence(file=f, name=f.name or "file", content_type=f.content_type or "")
+        for f in files_field.clean(request.FILES.getlist("files"))
+    ]
+    raw_version = request.POST.get("version", "")
+    try:
+        services.case_answer(
+            case_id=case.pk,
+            seller=request.user,  # type: ignore[arg-type]
+            kind=request.POST.get("kind", ""),
+            text=request.POST.get("text", ""),
+            files=files,
+            expected_version=int(raw_version) if raw_version.isdigit() else None,
+            now=timezone.now(),
+        )
+    except ReviewShieldError as exc:
+        problems = (
+            [str(v) for v in exc.details.values() if isinstance(v, str)] if exc.code == "invalid" else []
+        )
+        messages.error(request, " ".join(problems) or str(exc.message))
+    else:
+        messages.success(request, _("Your answer was sent."))
+    return redirect("web:seller_case", case_id=case.pk)

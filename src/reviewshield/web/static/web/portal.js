@@ -1,0 +1,39 @@
+// Keeps countdowns current and shows upload progress. No build step: plain browser JavaScript.
+(function () {
+  "use strict";
+  var L = document.documentElement.dataset;
+  function plural(n, one, many) { return (n === 1 ? one : many).replace("{n}", n); }
+  function left(ms) {
+    if (ms <= 0) return L.timeUp;
+    var m = Math.floor(ms / 60000), d = Math.floor(m / 1440), h = Math.floor((m % 1440) / 60), mm = m % 60;
+    if (d) return plural(d, L.day, L.days) + " " + plural(h, L.hour, L.hours);
+    if (h) return plural(h, L.hour, L.hours) + " " + plural(mm, L.minute, L.minutes);
+    return plural(Math.max(mm, 1), L.minute, L.minutes);
+  }
+  function tick() {
+    document.querySelectorAll("time.countdown").forEach(function (el) {
+      el.textContent = left(new Date(el.getAttribute("datetime")) - new Date());
+    });
+  }
+  setInterval(tick, 30000);
+
+  document.querySelectorAll("form[data-upload-progress]").forEach(function (form) {
+    form.addEventListener("submit", function (ev) {
+      var files = form.querySelector("input[type=file]");
+      if (!files || !files.files.length || !window.XMLHttpRequest) return;
+      ev.preventDefault();
+      var bar = form.querySelector("progress");
+      bar.hidden = false;
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", form.action || window.location.href);
+      xhr.upload.onprogress = function (e) { if (e.lengthComputable) bar.value = e.loaded / e.total; };
+      xhr.onload = function () {
+        // Show the page the server answered with (it carries the confirmation message, which a
+        // second request would no longer have), under its own address.
+        if (xhr.responseURL && xhr.status < 400) { history.replaceState(null, "", xhr.responseURL); }
+        document.open(); document.write(xhr.responseText); document.close();
+      };
+      xhr.send(new FormData(form));
+    });
+  });
+})();

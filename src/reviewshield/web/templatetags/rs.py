@@ -1,0 +1,66 @@
+"""Template helpers: local times, countdowns, status badges."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from reviewshield.localtime import iso_local, to_local
+
+register = template.Library()
+
+
+@register.filter
+def local(at: datetime | None) -> str:
+    """`2026-10-10 10:00` in Beijing time."""
+    return to_local(at).strftime("%Y-%m-%d %H:%M") if at else ""
+
+
+def time_left_text(deadline: datetime, now: datetime) -> str:
+    seconds = int((deadline - now).total_seconds())
+    if seconds <= 0:
+        return _("time is up")
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        d = ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
+        h = ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
+        return _("%(days)s %(hours)s") % {"days": d, "hours": h}
+    if hours:
+        h = ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
+        m = ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
+        return _("%(hours)s %(minutes)s") % {"hours": h, "minutes": m}
+    return ngettext("%(n)d minute", "%(n)d minutes", max(minutes, 1)) % {"n": max(minutes, 1)}
+
+
+@register.simple_tag
+def countdown(deadline: datetime | None) -> str:
+    """A <time> with the time left; the page script keeps it current."""
+    if deadline is None:
+        return ""
+    return format_html(
+        '<time class="countdown" datetime="{}" title="{}">{}</time>',
+        iso_local(deadline),
+        local(deadline) + " (UTC+8)",
+        time_left_text(deadline, timezone.now()),
+    )
+
+
+@register.filter
+def event_label(kind: str) -> str:
+    from reviewshield.web.labels import EVENT_LABELS
+
+    return str(EVENT_LABELS.get(kind, kind))
+
+
+@register.filter
+def harassment_label(kind: str) -> str:
+    from reviewshield.cases.models import HarassmentType
+
+    return str(HarassmentType(kind).label) if kind in HarassmentType.values else kind

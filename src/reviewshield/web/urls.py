@@ -1,0 +1,23 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from reviewshield.web import buyer, seller, views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # buyer
+    path("orders/", buyer.orders, name="orders"),
+    path("orders/<int:order_id>/complain/", buyer.complain, name="complain"),
+    path("cases/", buyer.rights_centre, name="cases"),
+    path("cases/<int:case_id>/", buyer.case_detail, name="case"),
+    path("cases/<int:case_id>/settlement/", buyer.case_settlement, name="case_settlement"),
+    path("cases/<int:case_id>/withdraw/", buyer.case_withdraw, name="case_withdraw"),
+    # seller
+    path("seller/cases/", seller.cases, name="seller_cases"),
+    path("seller/cases/<int:case_id>/", seller.case_detail, name="seller_case"),
+    path("seller/cases/<int:case_id>/answer/", seller.case_answer, name="seller_answer"),
+]

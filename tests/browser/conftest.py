@@ -1,0 +1,86 @@
+"""Real headless Chromium (Debian's /usr/bin/chromium) driven by Playwright against a live server.
+
+Every journey runs once per language; screenshots of each step go to test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = os.environ.get("REVIEWSHIELD_CHROMIUM", "/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make to set up
+# data are still plain synchronous code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    for item in items:
+        if "tests/browser" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (make browser)")
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture(params=["zh-hans", "en"])
+def lang(request: Any) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def page(browser: Any, lang: str, live_server: Any, request: Any) -> Iterator[Any]:
+    locale = "zh-CN" if lang == "zh-hans" else "en-US"
+    context = browser.new_context(locale=locale, viewport={"width": 390, "height": 844})
+    tab = context.new_page()
+    tab.set_default_timeout(15_000)
+    tab.base = live_server.url  # type: ignore[attr-defined]
+    steps = {"n": 0}
+
+    def shot(name: str) -> Path:
+        steps["n"] += 1
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)
+        path = SHOTS / f"{slug}-{steps['n']:02d}-{name}.png"
+        tab.screenshot(path=str(path), full_page=True)
+        return path
+
+    def follow(locator: Any) -> None:
+        """Click something that loads a new page and wait until that page has loaded.
+
+        Reading the page right after a bare click can read the old page, or an empty one while
+        the new one is on its way.
+        """
+        with tab.expect_navigation():
+            locator.click()
+
+    tab.shot = shot  # type: ignore[attr-defined]
+    tab.follow = follow  # type: ignore[attr-defined]
+    yield tab
+    context.close()
