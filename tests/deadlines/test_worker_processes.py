@@ -270,6 +270,10 @@ def test_crash_test_workers_killed_at_random_fire_every_deadline_exactly_once(tm
             kills += 1
             retired.append(victim)
             workers[i] = Worker(env, tmp_path, f"{i}-{kills}", *args)
+        # A replacement may still be importing Django; SIGTERM before the worker loop has set up
+        # its handlers is a kill, not the clean stop this checks.
+        for w in workers:
+            w.wait_started()
         assert [w.stop() for w in workers] == [0] * len(workers)
     finally:
         for w in workers + retired:
