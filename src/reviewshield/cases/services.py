@@ -198,6 +198,44 @@ def _link_usable(
     return link
 
 
+def _assess_filing(order: Order, *, buyer: User, now: datetime, assisted: bool) -> tuple[Ruleset, Any]:
+    """The ruleset and the assessment of filing for `order` now; raises the refusal if it may not be filed."""
+    if order.buyer_id != buyer.pk:
+        raise _refusal("not_your_order", {})
+    open_case = Case.objects.filter(order=order, status__in=OPEN_STATUSES).first()
+    if open_case is not None:
+        raise _refusal("already_open", {"reference": open_case.reference})
+    ruleset = ruleset_for(order, filed_at=now)
+    assessment = assess_filing(
+        ruleset,
+        OrderFacts(
+            channel=order.channel,
+            status=order.status,
+            trade_success_at=order.trade_success_at,
+            paid_at=order.paid_at,
+        ),
+        filed_at=now,
+        notified_at=now,
+        calendar=work_calendar(),
+        assisted=assisted,
+    )
+    if not assessment.eligible:
+        params = dict(assessment.reason_params)
+        if "window_end" in params:
+            params["window_end"] = format_local(datetime.fromisoformat(params["window_end"]))
+        raise _refusal(assessment.reason_code or "window_passed", params)
+    return ruleset, assessment
+
+
+def filing_check(*, buyer: User, order_id: int, now: datetime, link_token: str | None = None) -> None:
+    """Raise the refusal `case_file` would give for this order now, before the buyer fills the form."""
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None:
+        raise NotFound(_("There is no such order."))
+    link = _link_usable(link_token, buyer=buyer, order=order, now=now) if link_token else None
+    _assess_filing(order, buyer=buyer, now=now, assisted=link is not None)
+
+
 def case_file(
     *,
     buyer: User,
@@ -216,33 +254,10 @@ def case_file(
             order = Order.objects.select_related("shop").filter(pk=order_id).first()
             if order is None:
                 raise NotFound(_("There is no such order."))
-            if order.buyer_id != buyer.pk:
-                raise _refusal("not_your_order", {})
-            open_case = Case.objects.filter(order=order, status__in=OPEN_STATUSES).first()
-            if open_case is not None:
-                raise _refusal("already_open", {"reference": open_case.reference})
             link = (
                 _link_usable(link_token, buyer=buyer, order=order, now=now, lock=True) if link_token else None
             )
-            ruleset = ruleset_for(order, filed_at=now)
-            assessment = assess_filing(
-                ruleset,
-                OrderFacts(
-                    channel=order.channel,
-                    status=order.status,
-                    trade_success_at=order.trade_success_at,
-                    paid_at=order.paid_at,
-                ),
-                filed_at=now,
-                notified_at=now,
-                calendar=work_calendar(),
-                assisted=link is not None,
-            )
-            if not assessment.eligible:
-                params = dict(assessment.reason_params)
-                if "window_end" in params:
-                    params["window_end"] = format_local(datetime.fromisoformat(params["window_end"]))
-                raise _refusal(assessment.reason_code or "window_passed", params)
+            ruleset, assessment = _assess_filing(order, buyer=buyer, now=now, assisted=link is not None)
             d = assessment.deadlines
             case = Case(
                 reference=_new_reference(now),

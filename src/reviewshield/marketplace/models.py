@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -16,6 +17,11 @@ class Platform(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    @property
+    def name(self) -> str:
+        """The platform's name in the language of the current request."""
+        return self.name_zh if (get_language() or "").startswith("zh") else self.name_en
 
 
 class Shop(models.Model):

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from reviewshield.accounts.models import Role, User
 from reviewshield.errors import NotFound, PermissionDenied
-from reviewshield.marketplace.models import Order, Shop
+from reviewshield.marketplace.models import Order, Platform, Shop
 from reviewshield.policy import UnknownRuleset, window_end
 from reviewshield.policystore.services import ruleset_registry, work_calendar
 
@@ -60,6 +60,20 @@ def order_list(
             raise PermissionDenied(_("Only agents can filter orders by buyer."))
         orders = orders.filter(buyer__username=buyer_username)
     return orders.select_related("shop", "buyer", "review").order_by("-paid_at", "-id")
+
+
+def order_find(*, user: User, query: str, limit: int = 20) -> list[Order]:
+    """Staff search for assisted filing: an order number, or a buyer's username or member id."""
+    if not sees_all_marketplace_data(user):
+        raise PermissionDenied(_("Only agents can search for a buyer's orders."))
+    query = query.strip()
+    if not query:
+        return []
+    # Member ids are stored as "platform:id"; an agent may type either form.
+    member_ids = [query, *(f"{p}:{query}" for p in Platform.objects.values_list("pk", flat=True))]
+    member = Q(buyer__external_id__in=member_ids)
+    matches = Order.objects.filter(Q(external_id=query) | Q(buyer__username=query) | member)
+    return list(matches.select_related("shop", "buyer", "platform").order_by("-paid_at", "-id")[:limit])
 
 
 def order_get(*, user: User, order_id: int) -> Order:

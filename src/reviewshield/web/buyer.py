@@ -22,7 +22,7 @@ from reviewshield.accounts.models import Role
 from reviewshield.cases import selectors as case_selectors
 from reviewshield.cases import services
 from reviewshield.cases.models import OPEN_STATUSES, Case, Side
-from reviewshield.errors import NotEligible, NotFound, ReviewShieldError, ValidationFailed
+from reviewshield.errors import LinkInvalid, NotEligible, NotFound, ReviewShieldError, ValidationFailed
 from reviewshield.marketplace import selectors as market
 from reviewshield.web.forms import ComplaintForm
 from reviewshield.web.guidance import GUIDANCE
@@ -71,6 +71,16 @@ def _order_or_404(request: HttpRequest, order_id: int) -> Any:
 @buyer_only
 def complain(request: HttpRequest, order_id: int, link_token: str | None = None) -> HttpResponse:
     order = _order_or_404(request, order_id)
+    if request.method != "POST":
+        # Say why before the buyer spends time on the form (the service checks again on filing).
+        try:
+            services.filing_check(
+                buyer=request.user, order_id=order.pk, link_token=link_token, now=timezone.now()
+            )  # type: ignore[arg-type]
+        except NotEligible as exc:
+            return _not_eligible(request, order, exc)
+        except LinkInvalid as exc:
+            return render(request, "web/buyer/link_invalid.html", {"message": str(exc.message)}, status=410)
     form = ComplaintForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         files = [
@@ -89,12 +99,9 @@ def complain(request: HttpRequest, order_id: int, link_token: str | None = None)
                 now=timezone.now(),
             )
         except NotEligible as exc:
-            return render(
-                request,
-                "web/buyer/not_eligible.html",
-                {"order": order, "message": str(exc.message), "reason": exc.details.get("reason")},
-                status=422,
-            )
+            return _not_eligible(request, order, exc)
+        except LinkInvalid as exc:
+            return render(request, "web/buyer/link_invalid.html", {"message": str(exc.message)}, status=410)
         except ValidationFailed as exc:
             for field, problem in exc.details.items():
                 form.add_error(field if field in form.fields else None, str(problem))
@@ -115,6 +122,25 @@ def complain(request: HttpRequest, order_id: int, link_token: str | None = None)
         {"order": order, "form": form, "guidance": GUIDANCE, "link_token": link_token},
         status=422 if form.errors else 200,
     )
+
+
+def _not_eligible(request: HttpRequest, order: Any, exc: NotEligible) -> HttpResponse:
+    return render(
+        request,
+        "web/buyer/not_eligible.html",
+        {"order": order, "message": str(exc.message), "reason": exc.details.get("reason")},
+        status=422,
+    )
+
+
+@buyer_only
+def assisted_file(request: HttpRequest, token: str) -> HttpResponse:
+    """The single-use link an agent issued: the complaint form for that order, inside the window or not."""
+    try:
+        link = services.assisted_link_get(raw_token=token, buyer=request.user, now=timezone.now())  # type: ignore[arg-type]
+    except LinkInvalid as exc:
+        return render(request, "web/buyer/link_invalid.html", {"message": str(exc.message)}, status=410)
+    return complain(request, link.order_id, link_token=token)
 
 
 @buyer_only

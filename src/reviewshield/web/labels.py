@@ -18,3 +18,10 @@ EVENT_LABELS = {
     "decided": _("The platform decided"),
     "evidence_added": _("Evidence added"),
 }
+
+ACTOR_LABELS = {
+    "buyer": _("buyer"),
+    "seller": _("seller"),
+    "agent": _("agent"),
+    "system": _("system"),
+}

@@ -41,7 +41,7 @@ def seller_only(view: Any) -> Any:
 
 @seller_only
 def cases(request: HttpRequest) -> HttpResponse:
-    shops = list(request.user.shops.order_by("platform_id", "name"))  # type: ignore[union-attr]
+    shops = list(request.user.shops.select_related("platform").order_by("platform_id", "name"))  # type: ignore[union-attr]
     # No shop chosen: all of the seller's shops, so nothing urgent hides behind the switcher.
     chosen = next((s for s in shops if str(s.pk) == request.GET.get("shop")), None)
     qs = case_selectors.case_list_for_user(request.user, shop_id=chosen.pk if chosen else None)

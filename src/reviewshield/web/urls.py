@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from reviewshield.web import buyer, seller, views
+from reviewshield.web import agent, buyer, seller, views
 
 app_name = "web"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     # buyer
     path("orders/", buyer.orders, name="orders"),
     path("orders/<int:order_id>/complain/", buyer.complain, name="complain"),
+    path("file/<str:token>/", buyer.assisted_file, name="assisted_file"),
     path("cases/", buyer.rights_centre, name="cases"),
     path("cases/<int:case_id>/", buyer.case_detail, name="case"),
     path("cases/<int:case_id>/settlement/", buyer.case_settlement, name="case_settlement"),
@@ -20,4 +21,11 @@ urlpatterns = [
     path("seller/cases/", seller.cases, name="seller_cases"),
     path("seller/cases/<int:case_id>/", seller.case_detail, name="seller_case"),
     path("seller/cases/<int:case_id>/answer/", seller.case_answer, name="seller_answer"),
+    # agent
+    path("agent/", agent.queue, name="agent_queue"),
+    path("agent/cases/<int:case_id>/", agent.workspace, name="agent_case"),
+    path("agent/cases/<int:case_id>/take/", agent.take, name="agent_take"),
+    path("agent/cases/<int:case_id>/decide/", agent.decide, name="agent_decide"),
+    path("agent/evidence/<int:evidence_id>/", agent.evidence_file, name="agent_evidence"),
+    path("agent/assisted/", agent.assisted, name="agent_assisted"),
 ]

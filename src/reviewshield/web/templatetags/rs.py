@@ -64,3 +64,25 @@ def harassment_label(kind: str) -> str:
     from reviewshield.cases.models import HarassmentType
 
     return str(HarassmentType(kind).label) if kind in HarassmentType.values else kind
+
+
+@register.simple_tag(takes_context=True)
+def with_page(context: template.Context, number: int) -> str:
+    """The current address's query with `page` set to `number` (filters stay as they were)."""
+    query = context["request"].GET.copy()
+    query["page"] = number
+    return "?" + query.urlencode()
+
+
+@register.filter
+def tier_label(tier: str) -> str:
+    from reviewshield.cases.models import Tier
+
+    return str(Tier(tier).label) if tier in Tier.values else tier
+
+
+@register.filter
+def side_label(role: str) -> str:
+    from reviewshield.web.labels import ACTOR_LABELS
+
+    return str(ACTOR_LABELS.get(role, role))

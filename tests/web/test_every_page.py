@@ -1,0 +1,257 @@
+"""Every page of the portals, in both languages and through the eyes of everyone who might open it.
+
+1. Each page as the person it is for, once in zh-Hans and once in en: any text left in the other
+   language fails (the data people typed — names, narratives, order numbers — is taken out first).
+2. Each page about one object as its owner, as the other party and as an outsider.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from html.parser import HTMLParser
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from reviewshield.cases import services
+from tests.conftest import local
+
+TS = local(2026, 11, 10, 10, 0)
+NOW = local(2026, 11, 12, 9, 0)
+
+# Words that are the same in both languages: the product's name, language names in the switcher,
+# the time zone in countdown titles, the currency sign's neighbours.
+NEUTRAL = ["ReviewShield", "English", "简体中文", "UTC", "API", "OpenAPI", "QQ"]
+SHOWN_ATTRIBUTES = {"aria-label", "title", "placeholder", "alt"}
+
+
+class VisibleText(HTMLParser):
+    """The words a person sees or hears from a screen reader: text nodes and labelling attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style"):
+            self._skip += 1
+        for name, value in attrs:
+            if name in SHOWN_ATTRIBUTES and value and not (tag == "time" and name == "title"):
+                self.parts.append(value)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def leftover(html: str, lang: str, data: list[str]) -> list[str]:
+    """Text in the wrong language: English words on a Chinese page, Chinese on an English one."""
+    parser = VisibleText()
+    parser.feed(html)
+    text = "\n".join(parser.parts)
+    for value in sorted([*data, *NEUTRAL], key=len, reverse=True):
+        text = text.replace(value, " ")
+    if lang == "zh-hans":
+        return sorted(set(re.findall(r"[A-Za-z]{2,}(?:[ '][A-Za-z]{2,})*", text)))
+    return sorted(set(re.findall(r"[\u3400-\u9fff\u3000-\u303f\uff01-\uff60]+", text)))
+
+
+@dataclass
+class Scene:
+    pages: dict[str, tuple[object, str]]  # name -> (who, url)
+    data: list[str]
+
+
+def as_user(user, lang="en"):
+    c = Client(HTTP_ACCEPT_LANGUAGE=lang)
+    c.force_login(user)
+    return c
+
+
+@pytest.fixture
+def scene(cast, time_machine) -> Scene:
+    time_machine.move_to(NOW, tick=False)
+    cast.shop.name = "Shop-7"  # data a person typed: neutral in both languages
+    cast.shop.save()
+
+    def filed(narrative: str):
+        order = cast.order(trade_success_at=TS)
+        case = services.case_file(
+            buyer=cast.bob,
+            order_id=order.pk,
+            harassment_types=["threats_insults", "phone_sms_bombing"],
+            occurred_at=NOW - timedelta(hours=3),
+            narrative=narrative,
+            files=[services.UploadedEvidence(file=SimpleUploadedFile("a", b"x"), name="IMG_0001.png")],
+            now=NOW,
+        )
+        return order, case
+
+    _, waiting = filed("N-1")
+    _, settling = filed("N-2")
+    services.case_answer(case_id=settling.pk, seller=cast.alice, kind="settlement", text="S-2", now=NOW)
+    _, deciding = filed("N-3")
+    services.case_answer(
+        case_id=deciding.pk,
+        seller=cast.alice,
+        kind="defence",
+        text="D-3",
+        files=[services.UploadedEvidence(file=SimpleUploadedFile("b", b"y"), name="LOG_0002.csv")],
+        now=NOW,
+    )
+    _, decided = filed("N-4")
+    services.case_answer(case_id=decided.pk, seller=cast.alice, kind="defence", text="D-4", now=NOW)
+    services.case_decide(
+        case_id=decided.pk, agent=cast.erin, outcome="uphold", tier="serious", reasons="R-4", now=NOW
+    )
+    eligible = cast.order(trade_success_at=TS)
+    late = cast.order(trade_success_at=NOW - timedelta(days=40))
+    _, raw = services.assisted_link_issue(agent=cast.erin, order_id=late.pk, reason="W-5", now=NOW)
+    cases = [waiting, settling, deciding, decided]
+    for c in cases:
+        c.refresh_from_db()
+    pages = {
+        "home": (None, "/"),
+        "login": (None, "/login/"),
+        "home-buyer": (cast.bob, "/"),
+        "orders": (cast.bob, "/orders/"),
+        "complain": (cast.bob, f"/orders/{eligible.pk}/complain/"),
+        "not-eligible": (cast.bob, f"/orders/{late.pk}/complain/"),
+        "assisted-form": (cast.bob, f"/file/{raw}/"),
+        "assisted-bad-link": (cast.bob, "/file/not-a-real-token/"),
+        "rights-centre": (cast.bob, "/cases/"),
+        **{f"buyer-case-{c.status}": (cast.bob, f"/cases/{c.pk}/") for c in cases},
+        "seller-cases": (cast.alice, "/seller/cases/"),
+        **{f"seller-case-{c.status}": (cast.alice, f"/seller/cases/{c.pk}/") for c in cases},
+        "agent-queue": (cast.erin, "/agent/"),
+        "agent-queue-filtered": (cast.erin, "/agent/?risk=at_risk&harassment_type=threats_insults&per=50"),
+        "agent-queue-empty": (cast.erin, "/agent/?platform=jd"),
+        **{f"agent-case-{c.status}": (cast.erin, f"/agent/cases/{c.pk}/") for c in cases},
+        "agent-assisted": (cast.erin, "/agent/assisted/"),
+        "agent-assisted-found": (cast.erin, "/agent/assisted/?q=bob"),
+        "agent-assisted-none": (cast.erin, "/agent/assisted/?q=Q-0"),
+        "not-found": (cast.bob, "/cases/999999/"),
+        "forbidden": (cast.alice, "/orders/"),
+    }
+    data = [
+        *(c.reference for c in cases),
+        *(o.external_id for o in cast.shop.orders.all()),
+        *(u.username for u in (cast.bob, cast.alice, cast.erin)),
+        cast.bob.public_alias,
+        *(shop.name for shop in (cast.shop, cast.other_shop, cast.jd_shop)),
+        "Oolong tea 250 g",
+        "taobao-2021",
+        "IMG_0001.png",
+        "LOG_0002.csv",
+        "Q-0",
+    ]
+    return Scene(pages, data)
+
+
+PAGE_NAMES = [
+    "home", "login", "home-buyer", "orders", "complain", "not-eligible", "assisted-form",
+    "assisted-bad-link", "rights-centre",
+    "buyer-case-awaiting_response", "buyer-case-settlement_proposed", "buyer-case-awaiting_decision",
+    "buyer-case-upheld",
+    "seller-cases",
+    "seller-case-awaiting_response", "seller-case-settlement_proposed", "seller-case-awaiting_decision",
+    "seller-case-upheld",
+    "agent-queue", "agent-queue-filtered", "agent-queue-empty",
+    "agent-case-awaiting_response", "agent-case-settlement_proposed", "agent-case-awaiting_decision",
+    "agent-case-upheld",
+    "agent-assisted", "agent-assisted-found", "agent-assisted-none", "not-found", "forbidden",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+@pytest.mark.parametrize("name", PAGE_NAMES)
+def test_every_page_speaks_one_language(scene, settings, name, lang):
+    settings.DEBUG = False  # the real 403/404 pages
+    who, url = scene.pages[name]
+    client = as_user(who, lang) if who else Client(HTTP_ACCEPT_LANGUAGE=lang)
+    res = client.get(url)
+    assert res.status_code in (200, 403, 404, 410, 422), (name, res.status_code)
+    assert leftover(res.content.decode(), lang, scene.data) == [], f"{name} ({lang})"
+
+
+def test_the_page_list_covers_every_portal_address():
+    """A new page must join the list above (and so the language check)."""
+    from django.urls import get_resolver
+
+    names = {p.name for p in get_resolver("reviewshield.web.urls").url_patterns}
+    checked_elsewhere = {"logout", "case_settlement", "case_withdraw", "seller_answer", "agent_take", "agent_decide",
+                         "agent_evidence"}  # fmt: skip
+    shown = {
+        "home", "login", "orders", "complain", "assisted_file", "cases", "case", "seller_cases", "seller_case",
+        "agent_queue", "agent_case", "agent_assisted",
+    }  # fmt: skip
+    assert names == shown | checked_elsewhere
+
+
+@pytest.mark.parametrize(
+    ("url", "owner", "other_party", "outsider"),
+    [
+        ("/cases/{case}/", "bob", ("alice", 403), ("carol", 404)),
+        ("/seller/cases/{case}/", "alice", ("bob", 403), ("dave", 404)),
+        ("/agent/cases/{case}/", "erin", ("alice", 403), ("bob", 403)),
+        ("/orders/{order}/complain/", "bob", ("alice", 403), ("carol", 404)),
+        ("/agent/evidence/{evidence}/", "erin", ("alice", 403), ("carol", 403)),
+        ("/file/{token}/", "bob", ("alice", 403), ("carol", 410)),
+    ],
+)
+def test_each_page_as_owner_other_party_and_outsider(cast, time_machine, url, owner, other_party, outsider):
+    time_machine.move_to(NOW, tick=False)
+    order = cast.order(trade_success_at=TS)
+    case = services.case_file(
+        buyer=cast.bob,
+        order_id=order.pk,
+        harassment_types=["other"],
+        occurred_at=NOW,
+        narrative="x",
+        files=[services.UploadedEvidence(file=SimpleUploadedFile("a", b"x"), name="a.png")],
+        now=NOW,
+    )
+    fresh = cast.order(trade_success_at=TS)
+    late = cast.order(trade_success_at=NOW - timedelta(days=40))
+    _, raw = services.assisted_link_issue(agent=cast.erin, order_id=late.pk, reason="why", now=NOW)
+    address = url.format(case=case.pk, order=fresh.pk, evidence=case.evidence.get().pk, token=raw)
+    people = {u.username: u for u in (cast.bob, cast.carol, cast.alice, cast.dave, cast.erin)}
+    assert as_user(people[owner]).get(address).status_code == 200
+    for name, status in (other_party, outsider):
+        assert as_user(people[name]).get(address).status_code == status, name
+    anonymous = Client().get(address)
+    assert anonymous.status_code == 302 and anonymous.url.startswith("/login/?next=")
+
+
+@pytest.mark.parametrize(
+    ("url", "who", "status"),
+    [
+        ("/cases/{case}/withdraw/", "carol", 404),
+        ("/cases/{case}/settlement/", "alice", 403),
+        ("/seller/cases/{case}/answer/", "dave", 404),
+        ("/seller/cases/{case}/answer/", "bob", 403),
+        ("/agent/cases/{case}/decide/", "alice", 403),
+        ("/agent/cases/{case}/take/", "bob", 403),
+        ("/agent/assisted/", "alice", 403),
+    ],
+)
+def test_actions_refuse_everyone_but_their_party(cast, time_machine, url, who, status):
+    time_machine.move_to(NOW, tick=False)
+    order = cast.order(trade_success_at=TS)
+    case = services.case_file(
+        buyer=cast.bob, order_id=order.pk, harassment_types=["other"], occurred_at=NOW, narrative="x", now=NOW
+    )
+    person = {u.username: u for u in (cast.bob, cast.carol, cast.alice, cast.dave)}[who]
+    res = as_user(person).post(url.format(case=case.pk), {"kind": "defence", "text": "t", "outcome": "reject",
+                                                          "reasons": "r", "order": order.pk})  # fmt: skip
+    assert res.status_code == status
+    case.refresh_from_db()
+    assert case.status == "awaiting_response" and case.events.count() == 1
