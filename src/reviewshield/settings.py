@@ -8,6 +8,7 @@ REVIEWSHIELD_ALLOWED_HOSTS  comma-separated, default "localhost,127.0.0.1,[::1],
 REVIEWSHIELD_RULESET_DIRS   extra folders of ruleset TOML files (os.pathsep-separated)
 REVIEWSHIELD_HANDLER_MODULES  extra deadline-handler modules the worker imports (comma-separated)
 REVIEWSHIELD_LOG_LEVEL  default INFO
+REVIEWSHIELD_QUEUE_REFRESH_SECONDS  how often an open agent queue refreshes itself, default 30
 """
 
 import os
@@ -139,6 +140,8 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 # Folder of extra ruleset files (TOML) that policy owners add beside the shipped ones.
+REVIEWSHIELD_QUEUE_REFRESH_SECONDS = int(os.environ.get("REVIEWSHIELD_QUEUE_REFRESH_SECONDS", "30"))
+
 REVIEWSHIELD_RULESET_DIRS = [
     p for p in os.environ.get("REVIEWSHIELD_RULESET_DIRS", "").split(os.pathsep) if p
 ]

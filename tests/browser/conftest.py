@@ -54,20 +54,24 @@ def lang(request: Any) -> str:
     return str(request.param)
 
 
-@pytest.fixture
-def page(browser: Any, lang: str, live_server: Any, request: Any) -> Iterator[Any]:
+LOGIN_LABEL = {"zh-hans": "用户名", "en": "Username"}
+
+
+def _tab(
+    browser: Any, lang: str, live_server: Any, request: Any, steps: dict[str, int], who: str = ""
+) -> Any:
+    """A new phone-sized browser context in `lang`, with `shot` and `follow` helpers on its page."""
     locale = "zh-CN" if lang == "zh-hans" else "en-US"
     context = browser.new_context(locale=locale, viewport={"width": 390, "height": 844})
     tab = context.new_page()
     tab.set_default_timeout(15_000)
     tab.base = live_server.url  # type: ignore[attr-defined]
-    steps = {"n": 0}
 
     def shot(name: str) -> Path:
         steps["n"] += 1
         SHOTS.mkdir(parents=True, exist_ok=True)
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)
-        path = SHOTS / f"{slug}-{steps['n']:02d}-{name}.png"
+        path = SHOTS / f"{slug}-{steps['n']:02d}-{who + '-' if who else ''}{name}.png"
         tab.screenshot(path=str(path), full_page=True)
         return path
 
@@ -80,7 +84,41 @@ def page(browser: Any, lang: str, live_server: Any, request: Any) -> Iterator[An
         with tab.expect_navigation():
             locator.click()
 
+    def login(username: str, password: str, next_path: str = "/") -> None:
+        tab.goto(f"{tab.base}/login/?next={next_path}")
+        tab.get_by_label(LOGIN_LABEL[lang]).fill(username)
+        tab.locator("#id_password").fill(password)
+        follow(tab.locator("form.card button[type=submit]"))
+
     tab.shot = shot  # type: ignore[attr-defined]
     tab.follow = follow  # type: ignore[attr-defined]
+    tab.login = login  # type: ignore[attr-defined]
+    return tab
+
+
+@pytest.fixture
+def steps() -> dict[str, int]:
+    return {"n": 0}
+
+
+@pytest.fixture
+def page(browser: Any, lang: str, live_server: Any, request: Any, steps: dict[str, int]) -> Iterator[Any]:
+    tab = _tab(browser, lang, live_server, request, steps)
     yield tab
-    context.close()
+    tab.context.close()
+
+
+@pytest.fixture
+def open_as(browser: Any, lang: str, live_server: Any, request: Any, steps: dict[str, int]) -> Iterator[Any]:
+    """`open_as("alice")`: a separate browser (own cookies) logged in as that person, on `next_path`."""
+    tabs: list[Any] = []
+
+    def open_as(username: str, next_path: str = "/") -> Any:
+        tab = _tab(browser, lang, live_server, request, steps, who=username)
+        tabs.append(tab)
+        tab.login(username, "pw-" + username, next_path)
+        return tab
+
+    yield open_as
+    for tab in tabs:
+        tab.context.close()

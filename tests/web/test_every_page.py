@@ -134,6 +134,7 @@ def scene(cast, time_machine) -> Scene:
         "agent-queue": (cast.erin, "/agent/"),
         "agent-queue-filtered": (cast.erin, "/agent/?risk=at_risk&harassment_type=threats_insults&per=50"),
         "agent-queue-empty": (cast.erin, "/agent/?platform=jd"),
+        "agent-queue-live": (cast.erin, "/agent/"),  # the part that refreshes itself
         **{f"agent-case-{c.status}": (cast.erin, f"/agent/cases/{c.pk}/") for c in cases},
         "agent-assisted": (cast.erin, "/agent/assisted/"),
         "agent-assisted-found": (cast.erin, "/agent/assisted/?q=bob"),
@@ -164,7 +165,7 @@ PAGE_NAMES = [
     "seller-cases",
     "seller-case-awaiting_response", "seller-case-settlement_proposed", "seller-case-awaiting_decision",
     "seller-case-upheld",
-    "agent-queue", "agent-queue-filtered", "agent-queue-empty",
+    "agent-queue", "agent-queue-filtered", "agent-queue-empty", "agent-queue-live",
     "agent-case-awaiting_response", "agent-case-settlement_proposed", "agent-case-awaiting_decision",
     "agent-case-upheld",
     "agent-assisted", "agent-assisted-found", "agent-assisted-none", "not-found", "forbidden",
@@ -177,7 +178,7 @@ def test_every_page_speaks_one_language(scene, settings, name, lang):
     settings.DEBUG = False  # the real 403/404 pages
     who, url = scene.pages[name]
     client = as_user(who, lang) if who else Client(HTTP_ACCEPT_LANGUAGE=lang)
-    res = client.get(url)
+    res = client.get(url, HTTP_HX_REQUEST="true") if name.endswith("-live") else client.get(url)
     assert res.status_code in (200, 403, 404, 410, 422), (name, res.status_code)
     assert leftover(res.content.decode(), lang, scene.data) == [], f"{name} ({lang})"
 

@@ -10,6 +10,7 @@ from functools import wraps
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -105,8 +106,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "counters": case_selectors.queue_counters(now=now),
         "refreshed_at": now,
+        "refresh_seconds": settings.REVIEWSHIELD_QUEUE_REFRESH_SECONDS,
     }
-    # The live part asks for itself every 30 seconds; it gets only the counters and the table.
+    # The live part asks for itself every few seconds; it gets only the counters and the table.
     template = "web/agent/queue.html#live" if request.htmx else "web/agent/queue.html"
     return render(request, template, context)
 

@@ -1,0 +1,218 @@
+"""The three journeys of the portals, each by real people in real headless Chromium, in zh-Hans and en.
+
+1. The buyer files with two evidence files → the seller answers B → an agent upholds → the buyer
+   sees the decision.
+2. A buyer outside the window is refused → an agent issues an assisted link → the buyer files through it.
+3. The seller never answers → the worker moves the case on → an agent decides; the buyer's countdown
+   and the agent's self-refreshing queue show each stage.
+
+Every person has a browser of their own (own cookies); screenshots of every step go to
+test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone, translation
+from django.utils.translation import gettext, pgettext
+from playwright.sync_api import expect
+
+from reviewshield.cases.models import Case, CaseStatus
+from reviewshield.deadlines.worker import run_worker
+from reviewshield.web.templatetags.rs import time_left_text
+
+
+def tr(lang: str, text: str) -> str:
+    """What the page says for `text` in `lang` (the catalogue's own translation)."""
+    with translation.override(lang):
+        return gettext(text)
+
+
+def file_through_the_form(buyer, lang: str, *, kind: str, narrative: str, files=()) -> None:
+    buyer.get_by_label(tr(lang, kind)).check()
+    buyer.locator("#id_occurred_at").fill(timezone.localtime(timezone.now()).strftime("%Y-%m-%dT%H:%M"))
+    buyer.locator("#id_narrative").fill(narrative)
+    if files:
+        buyer.locator("#id_files").set_input_files([str(f) for f in files])
+    buyer.shot("form-filled")
+    buyer.follow(buyer.get_by_role("button", name=tr(lang, "File the complaint")))
+    buyer.wait_for_url("**/cases/*/")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_journey_1_file_answer_b_uphold_and_the_buyer_reads_the_decision(cast, open_as, lang, tmp_path):
+    order = cast.order(trade_success_at=timezone.now() - timedelta(days=2))
+    (tmp_path / "sms.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 2048)
+    (tmp_path / "calls.csv").write_text("time,number\n2026-11-20 23:10,+86 171 0000 0000\n")
+    (tmp_path / "refund.txt").write_text("Refund sent on the 20th.")
+
+    # The buyer, on a phone, files from "My orders" with two evidence files.
+    buyer = open_as("bob", "/orders/")
+    assert order.external_id in buyer.content()
+    buyer.shot("orders")
+    buyer.follow(buyer.get_by_role("link", name=tr(lang, "Complain about the seller")))
+    file_through_the_form(
+        buyer,
+        lang,
+        kind="Phone or SMS bombing",
+        narrative=f"差评后一晚收到两百多条验证码短信，我的号码 {cast.bob.phone}。 200 codes in one night.",
+        files=[tmp_path / "sms.png", tmp_path / "calls.csv"],
+    )
+    case = Case.objects.get(order=order)
+    page = buyer.content()
+    assert case.reference in page and "sms.png" in page and "calls.csv" in page
+    assert buyer.locator("time.countdown").first.inner_text().strip()
+    buyer.shot("filed")
+
+    # The seller sees the complaint with the buyer masked and answers B with evidence.
+    seller = open_as("alice", "/seller/cases/")
+    seller.shot("list")
+    seller.follow(seller.get_by_role("link", name=case.reference))
+    page = seller.content()
+    assert cast.bob.phone not in page and cast.bob.real_name not in page and cast.bob.username not in page
+    assert cast.bob.public_alias in page
+    seller.shot("case-masked")
+    seller.get_by_label(tr(lang, "B: defend with an explanation")).check()
+    seller.locator("#answer-text").fill("我们只在退款时联系过一次。 We called once about the refund.")
+    seller.locator("#answer-files").set_input_files(str(tmp_path / "refund.txt"))
+    seller.follow(seller.get_by_role("button", name=tr(lang, "Send the answer")))
+    assert tr(lang, "Your answer was sent.") in seller.content()
+    seller.shot("answered")
+
+    # The agent finds it in the queue, reads both sides, takes it and upholds it as serious.
+    agent = open_as("erin", "/agent/")
+    row = agent.locator("table.queue tr", has=agent.get_by_role("link", name=case.reference))
+    expect(row).to_contain_text(tr(lang, "With the platform"))
+    agent.shot("queue")
+    agent.follow(agent.get_by_role("link", name=case.reference))
+    page = agent.content()
+    for text in ("sms.png", "calls.csv", "refund.txt", "We called once about the refund.", order.external_id):
+        assert text in page, text
+    agent.shot("workspace")
+    agent.follow(agent.get_by_role("button", name=tr(lang, "Take this case")))
+    agent.locator("#outcome-uphold").check()
+    agent.locator("#tier-serious").check()
+    agent.locator("#reasons").fill("短信记录与差评时间吻合。 The SMS log matches the review time.")
+    agent.shot("deciding")
+    agent.follow(agent.get_by_role("button", name=tr(lang, "Record the decision")))
+    assert tr(lang, "The decision is recorded; both sides were notified.") in agent.content()
+    agent.shot("decided")
+
+    # The buyer sees the decision, its reasons and what it costs the seller.
+    buyer.reload()
+    page = buyer.content()
+    with translation.override(lang):
+        assert pgettext("case status", "Upheld") in page
+    assert "The SMS log matches the review time." in page
+    case.refresh_from_db()
+    assert case.status == CaseStatus.UPHELD and case.points == 12
+    assert str(case.points) in buyer.locator("main").inner_text()
+    buyer.shot("decision")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_journey_2_refused_outside_the_window_then_filed_through_an_assisted_link(cast, open_as, lang):
+    late = cast.order(trade_success_at=timezone.now() - timedelta(days=40))
+
+    buyer = open_as("bob", "/orders/")
+    buyer.shot("orders-window-ended")
+    buyer.follow(buyer.get_by_role("link", name=tr(lang, "What can I do?")))
+    page = buyer.content()
+    assert tr(lang, "This complaint cannot be filed here") in page
+    assert (
+        tr(
+            lang,
+            "Contact customer service and ask an agent to open an assisted complaint. "
+            "They will send you a filing link.",
+        )
+        in page
+    )
+    assert not Case.objects.exists()
+    buyer.shot("refused")
+
+    agent = open_as("erin", "/agent/assisted/")
+    agent.locator("#q").fill("bob")
+    agent.follow(agent.get_by_role("button", name=tr(lang, "Find")))
+    agent.shot("found")
+    agent.locator(f"#reason-{late.pk}").fill(
+        "买家住院，聊天记录为证。 The buyer was in hospital; the chat shows it."
+    )
+    agent.follow(agent.get_by_role("button", name=tr(lang, "Issue a filing link")))
+    link = agent.locator("#issued-url").input_value()
+    assert "/file/" in link
+    agent.shot("link-issued")
+
+    buyer.goto(link)
+    assert tr(lang, "Assisted complaint: an agent opened this for you.") in buyer.content()
+    buyer.shot("assisted-form")
+    file_through_the_form(
+        buyer, lang, kind="Threats or insults", narrative="他说知道我住哪。 He said he knows where I live."
+    )
+    case = Case.objects.get(order=late)
+    assert case.reference in buyer.content() and case.assisted_link.issued_by == cast.erin
+    buyer.shot("filed")
+
+    buyer.goto(link)  # single use
+    assert tr(lang, "This filing link cannot be used") in buyer.content()
+    buyer.shot("link-used")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_journey_3_no_answer_the_worker_moves_it_on_and_an_agent_decides(
+    cast, open_as, lang, settings, time_machine
+):
+    settings.REVIEWSHIELD_QUEUE_REFRESH_SECONDS = 1
+    order = cast.order(trade_success_at=timezone.now() - timedelta(days=2))
+
+    buyer = open_as("bob", f"/orders/{order.pk}/complain/")
+    file_through_the_form(buyer, lang, kind="Threats or insults", narrative="他威胁我。 He threatened me.")
+    case = Case.objects.get(order=order)
+    with translation.override(lang):
+        expected = time_left_text(case.respond_by, timezone.now())
+    card = buyer.locator("main .card").first
+    expect(card).to_contain_text(tr(lang, "The seller has this long to answer:"))
+    expect(card.locator("time.countdown")).to_have_text(expected)
+    buyer.shot("seller-has-time")
+
+    agent = open_as("erin", "/agent/")
+    row = agent.locator("table.queue tr", has=agent.get_by_role("link", name=case.reference))
+    expect(row).to_contain_text(tr(lang, "Waiting for the seller"))
+    agent.shot("queue-waiting")
+
+    # The seller never answers. Time passes the answer window; the deadline worker runs.
+    time_machine.move_to(case.respond_by + timedelta(minutes=1), tick=True)
+    settled = run_worker(name="journey", batch=50, idle_sleep=0, stop=threading.Event(), max_idle_loops=1)
+    assert settled >= 1
+    case.refresh_from_db()
+    assert case.status == CaseStatus.AWAITING_DECISION and case.events.filter(kind="no_answer").exists()
+
+    # The agent's open queue refreshes itself: the same row now says the platform has it.
+    expect(row).to_contain_text(tr(lang, "With the platform"), timeout=15_000)
+    agent.shot("queue-moved-on")
+
+    buyer.reload()
+    page = buyer.content()
+    assert tr(lang, "The platform will decide within:") in page
+    assert tr(lang, "The seller did not answer in time; the case went to the platform") in page
+    buyer.shot("platform-decides")
+
+    agent.follow(agent.get_by_role("link", name=case.reference))
+    assert tr(lang, "No answer in time") in agent.content()
+    agent.locator("#outcome-uphold").check()
+    agent.locator("#tier-ordinary").check()
+    agent.locator("#reasons").fill(
+        "商家未回应，买家证据可信。 No answer from the seller; the buyer's account is credible."
+    )
+    agent.follow(agent.get_by_role("button", name=tr(lang, "Record the decision")))
+    agent.shot("decided")
+
+    agent.goto(agent.base + "/agent/")
+    expect(agent.get_by_role("link", name=case.reference)).to_have_count(0)  # decided: off the queue
+    agent.shot("queue-after")
+
+    buyer.reload()
+    assert "No answer from the seller; the buyer's account is credible." in buyer.content()
+    buyer.shot("decision")
