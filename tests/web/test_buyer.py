@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -142,3 +143,19 @@ def test_stale_version_shows_a_clear_message(cast, at_now):
     assert "changed this case first" in res.content.decode()
     case.refresh_from_db()
     assert case.status == CaseStatus.AWAITING_RESPONSE
+
+
+@pytest.mark.parametrize(
+    ("lang", "sentence"),
+    [("en", "The seller has {} to answer."), ("zh-hans", "商家还有 {} 可以回应。")],
+)
+def test_rights_centre_says_who_must_act_and_how_long_is_left(cast, at_now, lang, sentence):
+    order = cast.order(trade_success_at=TS)
+    services.case_file(
+        buyer=cast.bob, order_id=order.pk, harassment_types=["other"], occurred_at=NOW, narrative="x", now=NOW
+    )
+    page = as_user(cast.bob, lang).get("/cases/").content.decode()
+    left = "3 days 0 hours" if lang == "en" else "3 天 0 小时"
+    assert re.search(
+        re.escape(sentence).replace(r"\{\}", r'<time class="countdown"[^>]*>' + left + "</time>"), page
+    )
