@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from harness import Figures, figures, setup_django
 
-N = 600
+N = int(__import__("os").environ.get("RS_BENCH_N", "600"))
 
 
 @figures("case_lifecycle_per_s")

@@ -9,6 +9,9 @@ REVIEWSHIELD_RULESET_DIRS   extra folders of ruleset TOML files (os.pathsep-sepa
 REVIEWSHIELD_HANDLER_MODULES  extra deadline-handler modules the worker imports (comma-separated)
 REVIEWSHIELD_LOG_LEVEL  default INFO
 REVIEWSHIELD_QUEUE_REFRESH_SECONDS  how often an open agent queue refreshes itself, default 30
+REVIEWSHIELD_LOG_ORIGIN  the evidence log's name in its checkpoints, default "reviewshield.local/evidence"
+REVIEWSHIELD_LOG_KEY_FILE  the log's Ed25519 signing key, default <data dir>/log-ed25519.key (created)
+REVIEWSHIELD_CHECKPOINT_SECONDS  how often the worker signs a checkpoint of a grown log, default 60
 """
 
 import os
@@ -59,6 +62,7 @@ INSTALLED_APPS = [
     "reviewshield.cases",
     "reviewshield.deadlines",
     "reviewshield.outbox",
+    "reviewshield.evidence",
     "reviewshield.web",
     "reviewshield",  # the project-wide management commands (serve, worker, demo, import, policy)
 ]
@@ -141,6 +145,10 @@ WHITENOISE_USE_FINDERS = True
 
 # Folder of extra ruleset files (TOML) that policy owners add beside the shipped ones.
 REVIEWSHIELD_QUEUE_REFRESH_SECONDS = int(os.environ.get("REVIEWSHIELD_QUEUE_REFRESH_SECONDS", "30"))
+
+REVIEWSHIELD_LOG_ORIGIN = os.environ.get("REVIEWSHIELD_LOG_ORIGIN", "reviewshield.local/evidence")
+REVIEWSHIELD_LOG_KEY_FILE = Path(os.environ.get("REVIEWSHIELD_LOG_KEY_FILE", DATA_DIR / "log-ed25519.key"))
+REVIEWSHIELD_CHECKPOINT_SECONDS = int(os.environ.get("REVIEWSHIELD_CHECKPOINT_SECONDS", "60"))
 
 REVIEWSHIELD_RULESET_DIRS = [
     p for p in os.environ.get("REVIEWSHIELD_RULESET_DIRS", "").split(os.pathsep) if p

@@ -23,11 +23,11 @@ from django.utils.translation import gettext_lazy as _
 
 from reviewshield.accounts.models import User
 from reviewshield.cases import access
+from reviewshield.cases.audit import event_append, evidence_logged
 from reviewshield.cases.models import (
     OPEN_STATUSES,
     AssistedLink,
     Case,
-    CaseEvent,
     CaseEvidence,
     CaseStatus,
     HarassmentType,
@@ -167,7 +167,8 @@ def _store_evidence(
     # The stored name is a random id: a person's file name never becomes a path.
     evidence.file.save(uuid.uuid4().hex, File(item.file), save=False)
     evidence.save()
-    CaseEvent.objects.create(
+    evidence_logged(evidence, case)
+    event_append(
         case=case,
         kind="evidence_added",
         actor=user,
@@ -284,7 +285,7 @@ def case_file(
             if link is not None:
                 link.used_at = now
                 link.save(update_fields=["used_at"])
-            CaseEvent.objects.create(
+            event_append(
                 case=case,
                 kind="filed",
                 actor=buyer,

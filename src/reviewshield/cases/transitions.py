@@ -13,7 +13,8 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from reviewshield.cases.models import Case, CaseEvent, CaseStatus
+from reviewshield.cases.audit import event_append
+from reviewshield.cases.models import Case, CaseStatus
 from reviewshield.errors import Conflict, InvalidTransition
 
 S = CaseStatus
@@ -86,7 +87,7 @@ def _write(
     )
     if written != 1:
         raise Conflict(details={"case": case.reference})
-    CaseEvent.objects.create(
+    event_append(
         case=case,
         kind=kind,
         actor=actor,

@@ -18,7 +18,9 @@ import secrets
 import signal
 import socket
 import threading
-from datetime import timedelta
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from types import FrameType
 from typing import Any
 
@@ -31,6 +33,31 @@ from reviewshield.deadlines.scheduling import load_handler_modules
 log = logging.getLogger(__name__)
 
 RETRY_SLEEP_MAX = 30.0
+
+# Duties that are not deadlines but run on every worker every so often (signing log checkpoints).
+# Each must be safe to run on several workers at once; apps register them in `AppConfig.ready`.
+PERIODIC: dict[str, tuple[float, Callable[[datetime], Any]]] = {}
+
+
+def periodic(
+    name: str, every_seconds: float
+) -> Callable[[Callable[[datetime], Any]], Callable[[datetime], Any]]:
+    def wrap(fn: Callable[[datetime], Any]) -> Callable[[datetime], Any]:
+        PERIODIC[name] = (every_seconds, fn)
+        return fn
+
+    return wrap
+
+
+def _run_periodic(last: dict[str, float], clock: float) -> None:
+    for name, (every, fn) in PERIODIC.items():
+        if clock - last.get(name, float("-inf")) < every:
+            continue
+        last[name] = clock
+        try:
+            fn(timezone.now())
+        except Exception:
+            log.exception("periodic duty %s failed; it runs again in %ss", name, every)
 
 
 def default_worker_name() -> str:
@@ -75,8 +102,10 @@ def run_worker(
     settled = 0
     idle_loops = 0
     failures = 0
+    duties: dict[str, float] = {}
     try:
         while not stop.is_set():
+            _run_periodic(duties, time.monotonic())
             try:
                 n = deadlines_run_once(worker=name, now=timezone.now(), limit=batch, lease=lease)
             except Exception as exc:

@@ -1,0 +1,76 @@
+"""Every case event is written here: the audit row, and its record queued for the tamper-evident log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from reviewshield.cases.models import Case, CaseEvent, CaseEvidence
+from reviewshield.evidence.log import log_enqueue
+
+
+def _utc(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def event_record(event: CaseEvent, reference: str) -> dict[str, Any]:
+    return {
+        "type": "case_event",
+        "id": event.pk,
+        "case": reference,
+        "kind": event.kind,
+        "at": _utc(event.at),
+        "actor": event.actor_id,
+        "actor_role": event.actor_role,
+        "from": event.from_status,
+        "to": event.to_status,
+        "data": event.data,
+    }
+
+
+def evidence_record(item: CaseEvidence, reference: str) -> dict[str, Any]:
+    return {
+        "type": "evidence",
+        "id": item.pk,
+        "case": reference,
+        "side": item.side,
+        "sha256": item.sha256,
+        "size": item.size,
+        "content_type": item.content_type,
+        "at": _utc(item.created_at),
+    }
+
+
+def event_append(
+    *,
+    case: Case,
+    kind: str,
+    actor: Any,
+    actor_role: str,
+    at: datetime,
+    from_status: str = "",
+    to_status: str = "",
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
+    """Write one audit event (inside the caller's transaction) and queue it for the log."""
+    event = CaseEvent.objects.create(
+        case=case,
+        kind=kind,
+        actor=actor,
+        actor_role=actor_role,
+        at=at,
+        from_status=from_status,
+        to_status=to_status,
+        data=data or {},
+    )
+    log_enqueue(ref=f"event:{event.pk}", case_id=case.pk, record=event_record(event, case.reference), now=at)
+    return event
+
+
+def evidence_logged(item: CaseEvidence, case: Case) -> None:
+    log_enqueue(
+        ref=f"evidence:{item.pk}",
+        case_id=case.pk,
+        record=evidence_record(item, case.reference),
+        now=item.created_at,
+    )

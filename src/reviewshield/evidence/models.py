@@ -1,0 +1,62 @@
+"""The tamper-evident log: a queue of records waiting to be sequenced, the leaves, the stored subtree
+hashes, and the signed checkpoints. Append-only: nothing here is ever updated or deleted, except
+queue rows once their leaf exists.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+NODE_INDEX_BITS = 48  # a node's id is (level << 48) | index: one integer key, up to 2**48 leaves
+
+
+def node_id(level: int, index: int) -> int:
+    return (level << NODE_INDEX_BITS) | index
+
+
+class LogQueue(models.Model):
+    """A record written in the same transaction as the change it records, waiting for the sequencer."""
+
+    ref = models.CharField(max_length=64)
+    case_id = models.BigIntegerField(null=True, blank=True)
+    record = models.BinaryField()
+    created_at = models.DateTimeField()
+
+
+class LogLeaf(models.Model):
+    index = models.BigIntegerField(primary_key=True)
+    ref = models.CharField(max_length=64, db_index=True)  # "event:17", "evidence:4"
+    case_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    record = models.BinaryField()  # the canonical JSON the leaf hash is computed from
+    sequenced_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("log leaf")
+        verbose_name_plural = _("log leaves")
+
+
+class LogNode(models.Model):
+    """The hash of one perfect subtree (see `proofs.merkle`)."""
+
+    id = models.BigIntegerField(primary_key=True)
+    hash = models.BinaryField(max_length=32)
+
+
+class LogState(models.Model):
+    """One row: the log's size. Sequencers lock it, so leaves get their indexes one batch at a time."""
+
+    id = models.SmallIntegerField(primary_key=True, default=1)
+    size = models.BigIntegerField(default=0)
+
+
+class LogCheckpoint(models.Model):
+    size = models.BigIntegerField(db_index=True)
+    root = models.BinaryField(max_length=32)
+    note = models.TextField(_("signed checkpoint"))
+    issued_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("checkpoint")
+        verbose_name_plural = _("checkpoints")
+        ordering = ["-size", "-id"]
