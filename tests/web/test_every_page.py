@@ -24,7 +24,7 @@ NOW = local(2026, 11, 12, 9, 0)
 
 # Words that are the same in both languages: the product's name, language names in the switcher,
 # the time zone in countdown titles, the currency sign's neighbours.
-NEUTRAL = ["ReviewShield", "English", "简体中文", "UTC", "API", "OpenAPI", "QQ"]
+NEUTRAL = ["ReviewShield", "English", "简体中文", "UTC", "API", "OpenAPI", "QQ", "ZIP"]
 SHOWN_ATTRIBUTES = {"aria-label", "title", "placeholder", "alt"}
 
 
@@ -188,7 +188,7 @@ def test_the_page_list_covers_every_portal_address():
     from django.urls import get_resolver
 
     names = {p.name for p in get_resolver("reviewshield.web.urls").url_patterns}
-    checked_elsewhere = {"logout", "case_settlement", "case_withdraw", "seller_answer", "agent_take", "agent_decide",
+    checked_elsewhere = {"logout", "case_settlement", "case_withdraw", "case_bundle", "agent_bundle", "seller_answer", "agent_take", "agent_decide",
                          "agent_evidence"}  # fmt: skip
     shown = {
         "home", "login", "orders", "complain", "assisted_file", "cases", "case", "seller_cases", "seller_case",

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from django.http import FileResponse, HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -19,7 +20,7 @@ from reviewshield.api.core import ErrorOut, Page, paginate, require_roles
 from reviewshield.cases import selectors, services
 from reviewshield.cases.access import is_agent
 from reviewshield.cases.models import Case, CaseEvidence, CaseStatus, HarassmentType, Side
-from reviewshield.errors import NotFound
+from reviewshield.errors import NotFound, PermissionDenied
 from reviewshield.localtime import iso_local
 from reviewshield.privacy.masking import mask_personal_data
 
@@ -457,6 +458,25 @@ def case_evidence_add(
     case, side = _get(request, case_id)
     shown = {e["id"]: e for e in _case_out(case, side)["evidence"]}
     return Status(201, [shown[e.pk] for e in added])
+
+
+@router.get(
+    "/cases/{case_id}/bundle",
+    response={200: None, **ERRORS},
+    summary="The case's evidence bundle (ZIP): files, records, inclusion proofs, checkpoint, key, verifier",
+)
+def case_bundle(request: HttpRequest, case_id: int) -> Any:
+    from reviewshield.evidence.bundles import bundle_build
+
+    case, side = _get(request, case_id)
+    if side == Side.SELLER:
+        raise PermissionDenied(_("Evidence bundles are for the buyer and the platform's agents."))
+    return FileResponse(
+        bundle_build(case=case, now=timezone.now()),
+        content_type="application/zip",
+        as_attachment=True,
+        filename=f"{case.reference}-evidence.zip",
+    )
 
 
 @router.get(

@@ -250,6 +250,19 @@ def evidence_file(request: HttpRequest, evidence_id: int) -> FileResponse:
     )
 
 
+@agent_only
+def bundle(request: HttpRequest, case_id: int) -> FileResponse:
+    from reviewshield.evidence.bundles import bundle_build
+
+    case = _case(request, case_id)
+    return FileResponse(
+        bundle_build(case=case, now=timezone.now()),
+        as_attachment=True,
+        filename=f"{case.reference}-evidence.zip",
+        content_type="application/zip",
+    )
+
+
 class AssistedLinkForm(forms.Form):
     order = forms.IntegerField(widget=forms.HiddenInput)
     reason = forms.CharField(

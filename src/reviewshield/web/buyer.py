@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -167,6 +167,19 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         request,
         "web/buyer/case.html",
         {"case": case, "events": case.events.select_related("actor").all(), "evidence": case.evidence.all()},
+    )
+
+
+@buyer_only
+def case_bundle(request: HttpRequest, case_id: int) -> FileResponse:
+    from reviewshield.evidence.bundles import bundle_build
+
+    case = _own_case(request, case_id)
+    return FileResponse(
+        bundle_build(case=case, now=timezone.now()),
+        as_attachment=True,
+        filename=f"{case.reference}-evidence.zip",
+        content_type="application/zip",
     )
 
 

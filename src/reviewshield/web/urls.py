@@ -15,6 +15,7 @@ urlpatterns = [
     path("file/<str:token>/", buyer.assisted_file, name="assisted_file"),
     path("cases/", buyer.rights_centre, name="cases"),
     path("cases/<int:case_id>/", buyer.case_detail, name="case"),
+    path("cases/<int:case_id>/bundle/", buyer.case_bundle, name="case_bundle"),
     path("cases/<int:case_id>/settlement/", buyer.case_settlement, name="case_settlement"),
     path("cases/<int:case_id>/withdraw/", buyer.case_withdraw, name="case_withdraw"),
     # seller
@@ -26,6 +27,7 @@ urlpatterns = [
     path("agent/cases/<int:case_id>/", agent.workspace, name="agent_case"),
     path("agent/cases/<int:case_id>/take/", agent.take, name="agent_take"),
     path("agent/cases/<int:case_id>/decide/", agent.decide, name="agent_decide"),
+    path("agent/cases/<int:case_id>/bundle/", agent.bundle, name="agent_bundle"),
     path("agent/evidence/<int:evidence_id>/", agent.evidence_file, name="agent_evidence"),
     path("agent/assisted/", agent.assisted, name="agent_assisted"),
 ]
