@@ -227,3 +227,17 @@ def test_the_verifier_shipped_inside_the_bundle_runs_on_its_own(cast, case, tmp_
     where, _, output = res.stdout.partition("\n")
     assert where.startswith(str(verifier_dir))  # the shipped copy ran, not the installed package
     assert res.returncode == 0 and output.startswith("OK:"), res.stdout + res.stderr
+
+
+def test_evidence_files_over_the_api_never_reach_the_seller_from_the_buyer(cast, case):
+    buyer_item = case.evidence.get(original_name="wreath.png")
+    seller_item = case.evidence.get(original_name="log.csv")
+    url = f"/api/cases/{case.pk}/evidence/{{}}/file"
+    got = client_for(cast.bob).get(url.format(buyer_item.pk))
+    assert got.status_code == 200 and b"".join(got.streaming_content) == PHOTO
+    assert client_for(cast.erin).get(url.format(buyer_item.pk)).status_code == 200
+    refused = client_for(cast.alice).get(url.format(buyer_item.pk))
+    assert refused.status_code == 403 and "not shown to the seller" in refused.json()["message"]
+    own = client_for(cast.alice).get(url.format(seller_item.pk))
+    assert own.status_code == 200 and b"".join(own.streaming_content) == b"shipping log"
+    assert client_for(cast.carol).get(url.format(buyer_item.pk)).status_code == 404

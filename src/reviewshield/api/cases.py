@@ -485,10 +485,14 @@ def case_bundle(request: HttpRequest, case_id: int) -> Any:
     summary="Download one evidence file",
 )
 def case_evidence_file(request: HttpRequest, case_id: int, evidence_id: int) -> Any:
-    case, _side = _get(request, case_id)
+    case, side = _get(request, case_id)
     evidence = CaseEvidence.objects.filter(case=case, pk=evidence_id).first()
     if evidence is None:
         raise NotFound()
+    if side == Side.SELLER and evidence.side == Side.BUYER:
+        # A buyer's screenshot or bill can show their phone number or address; the seller reads
+        # the masked description only, never the original file.
+        raise PermissionDenied(_("The buyer's original files are not shown to the seller."))
     return FileResponse(
         evidence.file.open("rb"),
         content_type="application/octet-stream",
