@@ -24,6 +24,15 @@ def local(*args: int) -> datetime:
     return datetime(*args, tzinfo=SHANGHAI)  # type: ignore[misc]
 
 
+def as_user(user: Any, lang: str = "en") -> Any:
+    """A test client logged in as `user`, asking for pages in `lang`."""
+    from django.test import Client
+
+    client = Client(HTTP_ACCEPT_LANGUAGE=lang)
+    client.force_login(user)
+    return client
+
+
 @dataclass
 class Cast:
     taobao: Any

@@ -10,21 +10,14 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
 from reviewshield.cases import services
 from reviewshield.cases.models import CaseEvent
 from reviewshield.proofs.bundle import verify_bundle
-from tests.conftest import local
+from tests.conftest import as_user, local
 
 NOW = local(2026, 11, 12, 9, 0)
 PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
-
-
-def client_for(user):
-    c = Client(HTTP_ACCEPT_LANGUAGE="en")
-    c.force_login(user)
-    return c
 
 
 @pytest.fixture
@@ -76,7 +69,7 @@ def rewrite(path, change):
 
 
 def test_the_buyers_bundle_verifies_offline_and_holds_everything(cast, case, tmp_path):
-    path = download(client_for(cast.bob), case, tmp_path)
+    path = download(as_user(cast.bob), case, tmp_path)
     report = verify_bundle(path)
     events = CaseEvent.objects.filter(case=case).count()
     assert report.ok, report.problems
@@ -95,12 +88,12 @@ def test_the_buyers_bundle_verifies_offline_and_holds_everything(cast, case, tmp
 
 
 def test_agents_get_it_from_the_workspace_and_sellers_and_outsiders_do_not(cast, case, tmp_path):
-    assert verify_bundle(download(client_for(cast.erin), case, tmp_path)).ok
-    assert client_for(cast.erin).get(f"/agent/cases/{case.pk}/bundle/").status_code == 200
-    assert client_for(cast.alice).get(f"/api/cases/{case.pk}/bundle").status_code == 403
-    assert client_for(cast.carol).get(f"/api/cases/{case.pk}/bundle").status_code == 404
-    assert client_for(cast.carol).get(f"/cases/{case.pk}/bundle/").status_code == 404
-    assert client_for(cast.alice).get(f"/cases/{case.pk}/bundle/").status_code == 403
+    assert verify_bundle(download(as_user(cast.erin), case, tmp_path)).ok
+    assert as_user(cast.erin).get(f"/agent/cases/{case.pk}/bundle/").status_code == 200
+    assert as_user(cast.alice).get(f"/api/cases/{case.pk}/bundle").status_code == 403
+    assert as_user(cast.carol).get(f"/api/cases/{case.pk}/bundle").status_code == 404
+    assert as_user(cast.carol).get(f"/cases/{case.pk}/bundle/").status_code == 404
+    assert as_user(cast.alice).get(f"/cases/{case.pk}/bundle/").status_code == 403
 
 
 def flip_last_byte(data: bytes) -> bytes:
@@ -108,7 +101,7 @@ def flip_last_byte(data: bytes) -> bytes:
 
 
 def test_any_change_fails_and_is_named(cast, case, tmp_path):
-    path = download(client_for(cast.bob), case, tmp_path)
+    path = download(as_user(cast.bob), case, tmp_path)
     with zipfile.ZipFile(path) as z:
         manifest = json.loads(z.read("manifest.json"))
     photo = next(i for i in manifest["items"] if i.get("file") and '"size":' + str(len(PHOTO)) in i["record"])
@@ -176,7 +169,7 @@ def test_a_pinned_key_rejects_a_bundle_signed_by_another_log(cast, case, tmp_pat
 
     from reviewshield.proofs.checkpoint import public_bytes, verifier_key
 
-    path = download(client_for(cast.bob), case, tmp_path)
+    path = download(as_user(cast.bob), case, tmp_path)
     impostor = verifier_key("reviewshield.local/evidence", public_bytes(Ed25519PrivateKey.generate()))
     bad = verify_bundle(path, key=impostor)
     assert not bad.ok and "no signature by" in bad.problems[0]
@@ -186,7 +179,7 @@ def test_a_pinned_key_rejects_a_bundle_signed_by_another_log(cast, case, tmp_pat
 
 
 def test_the_command_runs_with_no_django_and_no_settings(cast, case, tmp_path):
-    path = download(client_for(cast.bob), case, tmp_path)
+    path = download(as_user(cast.bob), case, tmp_path)
     env = {"PATH": "/usr/bin:/bin"}  # no DJANGO_SETTINGS_MODULE, no DATABASE_URL, no data folder
     ok = subprocess.run(
         [sys.executable, "-m", "reviewshield", "verify", str(path)],
@@ -208,7 +201,7 @@ def test_the_command_runs_with_no_django_and_no_settings(cast, case, tmp_path):
 
 
 def test_the_verifier_shipped_inside_the_bundle_runs_on_its_own(cast, case, tmp_path):
-    path = download(client_for(cast.bob), case, tmp_path)
+    path = download(as_user(cast.bob), case, tmp_path)
     with zipfile.ZipFile(path) as z:
         for name in z.namelist():
             if name.startswith("verifier/"):
@@ -233,11 +226,11 @@ def test_evidence_files_over_the_api_never_reach_the_seller_from_the_buyer(cast,
     buyer_item = case.evidence.get(original_name="wreath.png")
     seller_item = case.evidence.get(original_name="log.csv")
     url = f"/api/cases/{case.pk}/evidence/{{}}/file"
-    got = client_for(cast.bob).get(url.format(buyer_item.pk))
+    got = as_user(cast.bob).get(url.format(buyer_item.pk))
     assert got.status_code == 200 and b"".join(got.streaming_content) == PHOTO
-    assert client_for(cast.erin).get(url.format(buyer_item.pk)).status_code == 200
-    refused = client_for(cast.alice).get(url.format(buyer_item.pk))
+    assert as_user(cast.erin).get(url.format(buyer_item.pk)).status_code == 200
+    refused = as_user(cast.alice).get(url.format(buyer_item.pk))
     assert refused.status_code == 403 and "not shown to the seller" in refused.json()["message"]
-    own = client_for(cast.alice).get(url.format(seller_item.pk))
+    own = as_user(cast.alice).get(url.format(seller_item.pk))
     assert own.status_code == 200 and b"".join(own.streaming_content) == b"shipping log"
-    assert client_for(cast.carol).get(url.format(buyer_item.pk)).status_code == 404
+    assert as_user(cast.carol).get(url.format(buyer_item.pk)).status_code == 404

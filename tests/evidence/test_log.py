@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.utils import timezone
 
 from reviewshield.cases import services
@@ -19,15 +18,9 @@ from reviewshield.evidence.models import LogCheckpoint, LogLeaf, LogQueue
 from reviewshield.proofs.checkpoint import open_checkpoint
 from reviewshield.proofs.merkle import leaf_hash, node_hash, verify_consistency, verify_inclusion
 from reviewshield.proofs.records import canonical
-from tests.conftest import local
+from tests.conftest import as_user, local
 
 NOW = local(2026, 11, 12, 9, 0)
-
-
-def client_for(user):
-    c = Client(HTTP_ACCEPT_LANGUAGE="en")
-    c.force_login(user)
-    return c
 
 
 def reference_root(hashes):
@@ -124,24 +117,24 @@ def test_inclusion_and_consistency_proofs_verify(case, cast):
 
 def test_log_api_for_buyer_seller_outsider(case, cast):
     evidence_ref = f"evidence:{case.evidence.get().pk}"
-    res = client_for(cast.bob).get("/api/log/inclusion", {"ref": evidence_ref})
+    res = as_user(cast.bob).get("/api/log/inclusion", {"ref": evidence_ref})
     body = res.json()
     assert res.status_code == 200 and '"sha256"' in body["record"]
     root = bytes.fromhex(body["checkpoint"]["root"])
     proof = [bytes.fromhex(h) for h in body["proof"]]
     assert verify_inclusion(leaf_hash(body["record"].encode()), body["index"], body["size"], proof, root)
     assert open_checkpoint(body["checkpoint"]["note"], body["checkpoint"]["verifier_key"]).root == root
-    seller = client_for(cast.alice).get("/api/log/inclusion", {"ref": evidence_ref}).json()
+    seller = as_user(cast.alice).get("/api/log/inclusion", {"ref": evidence_ref}).json()
     assert seller["record"] is None and seller["leaf_hash"] == body["leaf_hash"]
-    assert client_for(cast.carol).get("/api/log/inclusion", {"ref": evidence_ref}).status_code == 404
-    assert client_for(cast.bob).get("/api/log/inclusion", {"ref": "event:999999"}).status_code == 404
+    assert as_user(cast.carol).get("/api/log/inclusion", {"ref": evidence_ref}).status_code == 404
+    assert as_user(cast.bob).get("/api/log/inclusion", {"ref": "event:999999"}).status_code == 404
 
-    latest = client_for(cast.carol).get("/api/log/checkpoint").json()
+    latest = as_user(cast.carol).get("/api/log/checkpoint").json()
     assert latest["size"] == body["size"]
-    assert client_for(cast.bob).post("/api/log/checkpoint").status_code == 403
-    res = client_for(cast.erin).get("/api/log/consistency", {"first": 1, "second": latest["size"]})
+    assert as_user(cast.bob).post("/api/log/checkpoint").status_code == 403
+    res = as_user(cast.erin).get("/api/log/consistency", {"first": 1, "second": latest["size"]})
     assert res.status_code == 200
-    bad = client_for(cast.erin).get("/api/log/consistency", {"first": 3, "second": 10_000})
+    bad = as_user(cast.erin).get("/api/log/consistency", {"first": 3, "second": 10_000})
     assert bad.status_code == 422 and "the log's size" in bad.json()["details"]["second"]
 
 

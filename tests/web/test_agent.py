@@ -8,21 +8,14 @@ from datetime import timedelta
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from reviewshield.cases import services
 from reviewshield.cases.models import Case, CaseStatus
-from tests.conftest import local
+from tests.conftest import as_user, local
 
 TS = local(2026, 11, 10, 10, 0)
 NOW = local(2026, 11, 12, 9, 0)
-
-
-def as_user(user, lang="en"):
-    c = Client(HTTP_ACCEPT_LANGUAGE=lang)
-    c.force_login(user)
-    return c
 
 
 def file_case(cast, buyer=None, *, shop=None, kinds=("threats_insults",), now=NOW, files=()):
@@ -276,3 +269,16 @@ def test_assisted_filing_search_by_order_number_and_member_id(cast, at_now):
     member = "tb-778899"
     assert order.external_id in agent.get("/agent/assisted/", {"q": member}).content.decode()
     assert "No order matches" in agent.get("/agent/assisted/", {"q": "nobody-at-all"}).content.decode()
+
+
+def test_a_decision_on_a_stale_page_says_someone_was_faster(cast, at_now):
+    case = file_case(cast)
+    services.case_answer(case_id=case.pk, seller=cast.alice, kind="defence", text="No.", now=NOW)
+    res = as_user(cast.erin).post(
+        f"/agent/cases/{case.pk}/decide/", {"version": "1", "outcome": "reject", "reasons": "Stale page."}
+    )
+    page = res.content.decode()
+    assert res.status_code == 422 and "changed this case first" in page
+    assert f'<li class="error">{case.reference}</li>' not in page
+    case.refresh_from_db()
+    assert case.status == CaseStatus.AWAITING_DECISION

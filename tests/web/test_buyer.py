@@ -11,7 +11,7 @@ from django.test import Client
 
 from reviewshield.cases import services
 from reviewshield.cases.models import Case, CaseStatus
-from tests.conftest import local
+from tests.conftest import as_user, local
 
 TS = local(2026, 11, 10, 10, 0)
 NOW = local(2026, 11, 12, 9, 0)
@@ -20,12 +20,6 @@ NOW = local(2026, 11, 12, 9, 0)
 @pytest.fixture
 def at_now(time_machine):
     time_machine.move_to(NOW, tick=False)
-
-
-def as_user(user, lang="en"):
-    c = Client(HTTP_ACCEPT_LANGUAGE=lang)
-    c.force_login(user)
-    return c
 
 
 def form_data(**extra):

@@ -17,7 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from reviewshield.cases import services
-from tests.conftest import local
+from tests.conftest import as_user, local
 
 TS = local(2026, 11, 10, 10, 0)
 NOW = local(2026, 11, 12, 9, 0)
@@ -68,12 +68,6 @@ def leftover(html: str, lang: str, data: list[str]) -> list[str]:
 class Scene:
     pages: dict[str, tuple[object, str]]  # name -> (who, url)
     data: list[str]
-
-
-def as_user(user, lang="en"):
-    c = Client(HTTP_ACCEPT_LANGUAGE=lang)
-    c.force_login(user)
-    return c
 
 
 @pytest.fixture

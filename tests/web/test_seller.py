@@ -6,20 +6,13 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
 from reviewshield.cases import services
 from reviewshield.cases.models import CaseStatus
-from tests.conftest import local
+from tests.conftest import as_user, local
 
 TS = local(2026, 11, 10, 10, 0)
 NOW = local(2026, 11, 12, 9, 0)
-
-
-def as_user(user, lang="en"):
-    c = Client(HTTP_ACCEPT_LANGUAGE=lang)
-    c.force_login(user)
-    return c
 
 
 @pytest.fixture

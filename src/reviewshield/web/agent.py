@@ -6,14 +6,11 @@ from `cases.services`; the pages only parse what was sent and show what came bac
 
 from __future__ import annotations
 
-from functools import wraps
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -30,19 +27,12 @@ from reviewshield.marketplace import selectors as market
 from reviewshield.marketplace.models import Platform, Review
 from reviewshield.policy import UnknownRuleset
 from reviewshield.policystore.services import ruleset_registry
+from reviewshield.web.common import bundle_download, only_for, posted_version, refusal_text
 
 PAGE_SIZES = (25, 50, 100, 200)
 
 
-def agent_only(view: Any) -> Any:
-    @login_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not access.is_agent(request.user):
-            raise DjangoPermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
+agent_only = only_for(access.is_agent)
 
 
 class QueueFilterForm(forms.Form):
@@ -204,7 +194,7 @@ def take(request: HttpRequest, case_id: int) -> HttpResponse:
         services.case_assign(
             case_id=case.pk,
             agent=request.user,
-            expected_version=_version(request),
+            expected_version=posted_version(request),
             now=timezone.now(),  # type: ignore[arg-type]
         )
     except ReviewShieldError as exc:
@@ -225,12 +215,11 @@ def decide(request: HttpRequest, case_id: int) -> HttpResponse:
             outcome=request.POST.get("outcome", ""),
             tier=request.POST.get("tier") or None,
             reasons=request.POST.get("reasons", ""),
-            expected_version=_version(request),
+            expected_version=posted_version(request),
             now=timezone.now(),
         )
     except ReviewShieldError as exc:
-        problems = [str(v) for v in exc.details.values() if isinstance(v, str)] if exc.details else []
-        messages.error(request, " ".join(problems) or str(exc.message))
+        messages.error(request, refusal_text(exc))
         # Show the workspace again with what the agent wrote, so nothing typed is lost.
         response = workspace(request, case_id)
         response.status_code = 422
@@ -252,15 +241,7 @@ def evidence_file(request: HttpRequest, evidence_id: int) -> FileResponse:
 
 @agent_only
 def bundle(request: HttpRequest, case_id: int) -> FileResponse:
-    from reviewshield.evidence.bundles import bundle_build
-
-    case = _case(request, case_id)
-    return FileResponse(
-        bundle_build(case=case, now=timezone.now()),
-        as_attachment=True,
-        filename=f"{case.reference}-evidence.zip",
-        content_type="application/zip",
-    )
+    return bundle_download(_case(request, case_id))
 
 
 class AssistedLinkForm(forms.Form):
@@ -287,8 +268,7 @@ def assisted(request: HttpRequest) -> HttpResponse:
                     now=timezone.now(),
                 )
             except ReviewShieldError as exc:
-                problems = [str(v) for v in exc.details.values() if isinstance(v, str)] if exc.details else []
-                form.add_error(None, " ".join(problems) or str(exc.message))
+                form.add_error(None, refusal_text(exc))
             else:
                 issued = {
                     "url": request.build_absolute_uri(f"/file/{raw}/"),
@@ -317,8 +297,3 @@ def assisted(request: HttpRequest) -> HttpResponse:
         {"query": query, "rows": rows, "form": form, "issued": issued},
         status=422 if form.errors else 200,
     )
-
-
-def _version(request: HttpRequest) -> int | None:
-    raw = request.POST.get("version", "")
-    return int(raw) if raw.isdigit() else None

@@ -5,12 +5,9 @@ Thin: parse, call one service or selector, render. Access is the selectors' and 
 
 from __future__ import annotations
 
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -24,20 +21,12 @@ from reviewshield.cases import services
 from reviewshield.cases.models import OPEN_STATUSES, Case, Side
 from reviewshield.errors import LinkInvalid, NotEligible, NotFound, ReviewShieldError, ValidationFailed
 from reviewshield.marketplace import selectors as market
+from reviewshield.web.common import bundle_download, only_for, posted_version
 from reviewshield.web.forms import ComplaintForm
 from reviewshield.web.guidance import GUIDANCE
 from reviewshield.web.templatetags.rs import local
 
-
-def buyer_only(view: Any) -> Any:
-    @login_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.user.role != Role.BUYER:  # type: ignore[union-attr]
-            raise DjangoPermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
+buyer_only = only_for(lambda user: user.role == Role.BUYER)
 
 
 @buyer_only
@@ -172,15 +161,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @buyer_only
 def case_bundle(request: HttpRequest, case_id: int) -> FileResponse:
-    from reviewshield.evidence.bundles import bundle_build
-
-    case = _own_case(request, case_id)
-    return FileResponse(
-        bundle_build(case=case, now=timezone.now()),
-        as_attachment=True,
-        filename=f"{case.reference}-evidence.zip",
-        content_type="application/zip",
-    )
+    return bundle_download(_own_case(request, case_id))
 
 
 @require_POST
@@ -193,7 +174,7 @@ def case_settlement(request: HttpRequest, case_id: int) -> HttpResponse:
             case_id=case.pk,
             buyer=request.user,
             accept=request.POST.get("accept") == "yes",  # type: ignore[arg-type]
-            expected_version=_version(request),
+            expected_version=posted_version(request),
             now=timezone.now(),
         ),
     )
@@ -210,16 +191,11 @@ def case_withdraw(request: HttpRequest, case_id: int) -> HttpResponse:
             case_id=case.pk,
             buyer=request.user,
             reason=request.POST.get("reason", ""),  # type: ignore[arg-type]
-            expected_version=_version(request),
+            expected_version=posted_version(request),
             now=timezone.now(),
         ),
     )
     return redirect("web:case", case_id=case.pk)
-
-
-def _version(request: HttpRequest) -> int | None:
-    raw = request.POST.get("version", "")
-    return int(raw) if raw.isdigit() else None
 
 
 def _act(request: HttpRequest, action: Any) -> None:

@@ -6,12 +6,9 @@ through `privacy.masking` before they reach the template.
 
 from __future__ import annotations
 
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -25,18 +22,10 @@ from reviewshield.cases import services
 from reviewshield.cases.models import Case, Side
 from reviewshield.errors import NotFound, ReviewShieldError
 from reviewshield.privacy.masking import mask_personal_data
+from reviewshield.web.common import only_for, posted_version, refusal_text
 from reviewshield.web.forms import MultipleFileField
 
-
-def seller_only(view: Any) -> Any:
-    @login_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.user.role != Role.SELLER:  # type: ignore[union-attr]
-            raise DjangoPermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
+seller_only = only_for(lambda user: user.role == Role.SELLER)
 
 
 @seller_only
@@ -96,7 +85,6 @@ def case_answer(request: HttpRequest, case_id: int) -> HttpResponse:
         services.UploadedEvidence(file=f, name=f.name or "file", content_type=f.content_type or "")
         for f in files_field.clean(request.FILES.getlist("files"))
     ]
-    raw_version = request.POST.get("version", "")
     try:
         services.case_answer(
             case_id=case.pk,
@@ -104,14 +92,11 @@ def case_answer(request: HttpRequest, case_id: int) -> HttpResponse:
             kind=request.POST.get("kind", ""),
             text=request.POST.get("text", ""),
             files=files,
-            expected_version=int(raw_version) if raw_version.isdigit() else None,
+            expected_version=posted_version(request),
             now=timezone.now(),
         )
     except ReviewShieldError as exc:
-        problems = (
-            [str(v) for v in exc.details.values() if isinstance(v, str)] if exc.code == "invalid" else []
-        )
-        messages.error(request, " ".join(problems) or str(exc.message))
+        messages.error(request, refusal_text(exc))
     else:
         messages.success(request, _("Your answer was sent."))
     return redirect("web:seller_case", case_id=case.pk)
