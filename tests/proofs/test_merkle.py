@@ -14,6 +14,7 @@ from reviewshield.proofs.merkle import (
     ProofError,
     consistency_proof,
     inclusion_proof,
+    inclusion_proofs,
     leaf_hash,
     node_hash,
     root_from,
@@ -219,3 +220,19 @@ def test_frontier_restarts_from_stored_pieces():
     assert root_from(45, store) == reference_root(leaves)
     with pytest.raises(ValueError):
         Frontier(37, pieces[:-1])
+
+
+def test_many_proofs_at_once_equal_one_by_one_and_read_the_store_once():
+    leaves = leaves_of(300)
+    store = Store(leaves)
+    calls = []
+
+    def counted(keys):
+        calls.append(1)
+        return store(keys)
+
+    indexes = [0, 1, 150, 255, 256, 299]
+    together = inclusion_proofs(indexes, 300, counted)
+    assert len(calls) == 1
+    assert together == [inclusion_proof(i, 300, store) for i in indexes]
+    assert inclusion_proofs([], 300, counted) == []

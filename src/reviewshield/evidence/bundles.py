@@ -19,7 +19,7 @@ from reviewshield.cases.models import Case, CaseEvidence
 from reviewshield.evidence.log import checkpoint_issue, log_nodes, log_sequence_all, log_size, verifier
 from reviewshield.evidence.models import LogCheckpoint, LogLeaf
 from reviewshield.proofs import bundle as bundle_format
-from reviewshield.proofs.merkle import inclusion_proof
+from reviewshield.proofs.merkle import inclusion_proofs
 
 PROOFS_DIR = Path(bundle_format.__file__).resolve().parent
 VERIFIER_README = """Check this bundle without ReviewShield's database or servers:
@@ -45,12 +45,13 @@ def bundle_build(*, case: Case, now: datetime) -> IO[bytes]:
     out = tempfile.TemporaryFile()  # noqa: SIM115 - returned open; the response closes it
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         items = []
-        for leaf in leaves:
+        proofs = inclusion_proofs([leaf.index for leaf in leaves], checkpoint.size, log_nodes)
+        for leaf, proof in zip(leaves, proofs, strict=True):
             entry = {
                 "ref": leaf.ref,
                 "record": bytes(leaf.record).decode(),
                 "leaf_index": leaf.index,
-                "proof": [h.hex() for h in inclusion_proof(leaf.index, checkpoint.size, log_nodes)],
+                "proof": [h.hex() for h in proof],
             }
             item = evidence.get(leaf.ref)
             if item is not None:

@@ -131,6 +131,13 @@ def inclusion_proof(index: int, size: int, nodes: NodeSource) -> list[bytes]:
     return _range_hashes(inclusion_ranges(index, size), nodes)
 
 
+def inclusion_proofs(indexes: Sequence[int], size: int, nodes: NodeSource) -> list[list[bytes]]:
+    """Proofs for many leaves of one tree, reading every stored hash they need in one `nodes` call."""
+    paths = [inclusion_ranges(i, size) for i in indexes]
+    hashes = iter(_range_hashes([r for path in paths for r in path], nodes))
+    return [[next(hashes) for _ in path] for path in paths]
+
+
 def consistency_proof(old: int, new: int, nodes: NodeSource) -> list[bytes]:
     return _range_hashes(consistency_ranges(old, new), nodes)
 
