@@ -153,3 +153,24 @@ def test_rights_centre_says_who_must_act_and_how_long_is_left(cast, at_now, lang
     assert re.search(
         re.escape(sentence).replace(r"\{\}", r'<time class="countdown"[^>]*>' + left + "</time>"), page
     )
+
+
+@pytest.mark.parametrize(
+    ("lang", "sentence"),
+    [("en", "The deadline passed at 2026-11-15 09:00"), ("zh-hans", "期限已于 2026-11-15 09:00 届满")],
+)
+def test_rights_centre_says_when_a_deadline_has_passed(cast, time_machine, lang, sentence):
+    time_machine.move_to(NOW, tick=False)
+    order = cast.order(trade_success_at=TS)
+    services.case_file(
+        buyer=cast.bob, order_id=order.pk, harassment_types=["other"], occurred_at=NOW, narrative="x", now=NOW
+    )
+    time_machine.move_to(NOW + timedelta(days=4), tick=False)  # the worker has not run yet
+    page = as_user(cast.bob, lang).get("/cases/").content.decode()
+    assert sentence in page and ">time is up<" not in page and ">已到期<" not in page
+
+
+def test_my_orders_says_when_an_order_cannot_be_complained_about_here(cast, at_now):
+    cast.order(trade_success_at=TS, channel="tmall")  # a Tmall order on Taobao: Taobao's rules exclude it
+    page = as_user(cast.bob).get("/orders/").content.decode()
+    assert "This order cannot be complained about here." in page and "window ended at" not in page

@@ -39,6 +39,11 @@ def time_left_text(deadline: datetime, now: datetime) -> str:
     return ngettext("%(n)d minute", "%(n)d minutes", max(minutes, 1)) % {"n": max(minutes, 1)}
 
 
+@register.filter
+def is_past(at: datetime | None) -> bool:
+    return at is not None and at <= timezone.now()
+
+
 @register.simple_tag
 def countdown(deadline: datetime | None) -> str:
     """A <time> with the time left; the page script keeps it current."""
