@@ -9,15 +9,27 @@ BENCH ?=
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-postgres bench lint install messages browser
+.PHONY: run test test-sqlite test-postgres bench lint install messages browser system
 
 $(VENV)/.installed: pyproject.toml
+	@$(MAKE) --no-print-directory system
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
 install: $(VENV)/.installed
+
+# libmagic sniffs the type of every evidence upload (python-magic loads it). Installed once, as
+# root, from Debian's packages.
+system:
+	@if ! ldconfig -p 2>/dev/null | grep -q 'libmagic.so.1'; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libmagic1 >/dev/null; \
+	  else \
+	    echo "Evidence uploads need libmagic: run 'sudo apt-get install libmagic1'"; exit 1; \
+	  fi; \
+	fi
 
 # Browser tests drive Debian's Chromium (a browser download is impossible here); CJK fonts so
 # Chinese pages render in screenshots. Installed once, as root, from Debian's packages.

@@ -23,6 +23,7 @@ def bundle_verify() -> Figures:
     from reviewshield.accounts.models import Role, User
     from reviewshield.cases import services
     from reviewshield.evidence.bundles import bundle_build
+    from reviewshield.evidence.intake import Upload
     from reviewshield.marketplace.models import Order, Platform, Shop
     from reviewshield.proofs.bundle import verify_bundle
 
@@ -40,8 +41,11 @@ def bundle_verify() -> Figures:
     )
     for start in range(0, FILES, 50):
         files = [
-            services.UploadedEvidence(
-                file=SimpleUploadedFile(f"f{i}", i.to_bytes(4, "big") * 2048), name=f"f{i}.bin"
+            # distinct 8 KB text statements (every file is sniffed and stored by its own hash)
+            Upload(
+                file=SimpleUploadedFile(f"f{i}", f"statement {i:06d} ".encode() * 512),
+                name=f"f{i}.txt",
+                kind="statement",
             )
             for i in range(start, start + 50)
         ]

@@ -5,6 +5,7 @@ Every error a person can cause carries a stable `code` (for programs), a transla
 
     ReviewShieldError                    400 error
     ├── ValidationFailed                 422 invalid
+    │   └── EvidenceRejected             422 evidence_rejected   (an upload refused; `details.reason` says why)
     ├── NotFound                         404 not_found
     ├── PermissionDenied                 403 forbidden
     ├── NotEligible                      422 not_eligible        (filing refused; `reason` says why)
@@ -54,6 +55,11 @@ class ValidationFailed(ReviewShieldError):
     code = "invalid"
     status = 422
     default_message = _("Some fields are not valid.")
+
+
+class EvidenceRejected(ValidationFailed):
+    code = "evidence_rejected"
+    default_message = _("This file cannot be accepted as evidence.")
 
 
 class NotFound(ReviewShieldError):

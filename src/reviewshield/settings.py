@@ -12,6 +12,11 @@ REVIEWSHIELD_QUEUE_REFRESH_SECONDS  how often an open agent queue refreshes itse
 REVIEWSHIELD_LOG_ORIGIN  the evidence log's name in its checkpoints, default "reviewshield.local/evidence"
 REVIEWSHIELD_LOG_KEY_FILE  the log's Ed25519 signing key, default <data dir>/log-ed25519.key (created)
 REVIEWSHIELD_CHECKPOINT_SECONDS  how often the worker signs a checkpoint of a grown log, default 60
+REVIEWSHIELD_TSA_URL  an RFC 3161 time-stamping authority that timestamps each signed checkpoint;
+                      empty (the default) = no timestamps, no outside calls
+REVIEWSHIELD_TSA_CA_FILE  PEM with that TSA's root (and intermediate) certificates: its answers must
+                      chain to them, and bundles carry them as tsa-ca.pem; empty = signatures unchecked
+REVIEWSHIELD_TSA_TIMEOUT_SECONDS  how long the worker waits for the TSA, default 10
 """
 
 import os
@@ -63,6 +68,7 @@ INSTALLED_APPS = [
     "reviewshield.deadlines",
     "reviewshield.outbox",
     "reviewshield.evidence",
+    "reviewshield.chat",
     "reviewshield.web",
     "reviewshield",  # the project-wide management commands (serve, worker, demo, import, policy)
 ]
@@ -137,10 +143,47 @@ STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "media/"
+# Evidence files are stored once per SHA-256 under blobs/ab/cd/<hash>, in local files by default or
+# in any S3-compatible store (REVIEWSHIELD_EVIDENCE_S3_BUCKET and friends).
+REVIEWSHIELD_EVIDENCE_DIR = Path(os.environ.get("REVIEWSHIELD_EVIDENCE_DIR", DATA_DIR / "evidence"))
+_s3_bucket = os.environ.get("REVIEWSHIELD_EVIDENCE_S3_BUCKET", "")
+if _s3_bucket:
+    _evidence_storage: dict[str, object] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": _s3_bucket,
+            "endpoint_url": os.environ.get("REVIEWSHIELD_EVIDENCE_S3_ENDPOINT") or None,
+            "region_name": os.environ.get("REVIEWSHIELD_EVIDENCE_S3_REGION") or None,
+            "access_key": os.environ.get("REVIEWSHIELD_EVIDENCE_S3_ACCESS_KEY") or None,
+            "secret_key": os.environ.get("REVIEWSHIELD_EVIDENCE_S3_SECRET_KEY") or None,
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": True,  # keys are content hashes: the same key is the same bytes
+        },
+    }
+else:
+    _evidence_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(REVIEWSHIELD_EVIDENCE_DIR), "allow_overwrite": True},
+    }
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "evidence": _evidence_storage,
 }
+# Uploads go straight to a file beside the evidence store (never whole into memory), hashed and
+# size-capped while they arrive; a file then moves into the store by rename, not by copy.
+FILE_UPLOAD_HANDLERS = ["reviewshield.evidence.uploads.HashingUploadHandler"]
+FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "uploads")
+Path(FILE_UPLOAD_TEMP_DIR).mkdir(exist_ok=True)
+FILE_UPLOAD_PERMISSIONS = 0o640
+# Video is the one limit a deployment may want to change; every other limit is in evidence/kinds.py.
+REVIEWSHIELD_VIDEO_MAX_MB = int(os.environ.get("REVIEWSHIELD_VIDEO_MAX_MB", "500"))
+# Images above this many pixels are refused as possible decompression bombs.
+REVIEWSHIELD_IMAGE_MAX_PIXELS = int(os.environ.get("REVIEWSHIELD_IMAGE_MAX_PIXELS", str(60_000_000)))
+# Optional virus scan: "tcp://host:port" or "unix:///path/to/clamd.sock". When set, a file the
+# scanner cannot vouch for (infected, or the scanner unreachable) is refused.
+REVIEWSHIELD_CLAMD = os.environ.get("REVIEWSHIELD_CLAMD", "")
 WHITENOISE_USE_FINDERS = True
 
 # Folder of extra ruleset files (TOML) that policy owners add beside the shipped ones.
@@ -149,6 +192,9 @@ REVIEWSHIELD_QUEUE_REFRESH_SECONDS = int(os.environ.get("REVIEWSHIELD_QUEUE_REFR
 REVIEWSHIELD_LOG_ORIGIN = os.environ.get("REVIEWSHIELD_LOG_ORIGIN", "reviewshield.local/evidence")
 REVIEWSHIELD_LOG_KEY_FILE = Path(os.environ.get("REVIEWSHIELD_LOG_KEY_FILE", DATA_DIR / "log-ed25519.key"))
 REVIEWSHIELD_CHECKPOINT_SECONDS = int(os.environ.get("REVIEWSHIELD_CHECKPOINT_SECONDS", "60"))
+REVIEWSHIELD_TSA_URL = os.environ.get("REVIEWSHIELD_TSA_URL", "").strip()
+REVIEWSHIELD_TSA_CA_FILE = os.environ.get("REVIEWSHIELD_TSA_CA_FILE", "").strip()
+REVIEWSHIELD_TSA_TIMEOUT_SECONDS = float(os.environ.get("REVIEWSHIELD_TSA_TIMEOUT_SECONDS", "10"))
 
 REVIEWSHIELD_RULESET_DIRS = [
     p for p in os.environ.get("REVIEWSHIELD_RULESET_DIRS", "").split(os.pathsep) if p

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from reviewshield.cases import services
+from tests.samples import screenshot
 
 CHECK = """() => {
   const visible = el => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
@@ -53,9 +53,7 @@ def test_every_portal_page_fits_a_360px_phone_and_is_labelled(cast, open_as, lan
         harassment_types=["threats_insults", "phone_sms_bombing"],
         occurred_at=now,
         narrative="A long narrative " * 30,
-        files=[
-            services.UploadedEvidence(file=SimpleUploadedFile("a", b"x"), name="screenshot-" * 8 + ".png")
-        ],
+        files=[screenshot(name="screenshot-" * 8 + ".png")],
         now=now,
     )
     services.case_answer(case_id=case.pk, seller=cast.alice, kind="defence", text="No.", now=now)

@@ -23,6 +23,7 @@ from playwright.sync_api import expect
 from reviewshield.cases.models import Case, CaseStatus
 from reviewshield.deadlines.worker import run_worker
 from reviewshield.web.templatetags.rs import time_left_text
+from tests.samples import png
 
 
 def tr(lang: str, text: str) -> str:
@@ -31,12 +32,13 @@ def tr(lang: str, text: str) -> str:
         return gettext(text)
 
 
-def file_through_the_form(buyer, lang: str, *, kind: str, narrative: str, files=()) -> None:
+def file_through_the_form(buyer, lang: str, *, kind: str, narrative: str, files=(), evidence_kind="") -> None:
     buyer.get_by_label(tr(lang, kind)).check()
     buyer.locator("#id_occurred_at").fill(timezone.localtime(timezone.now()).strftime("%Y-%m-%dT%H:%M"))
     buyer.locator("#id_narrative").fill(narrative)
     if files:
         buyer.locator("#id_files").set_input_files([str(f) for f in files])
+        buyer.locator("#id_evidence_kind").select_option(evidence_kind)
     buyer.shot("form-filled")
     buyer.follow(buyer.get_by_role("button", name=tr(lang, "File the complaint")))
     buyer.wait_for_url("**/cases/*/")
@@ -45,7 +47,7 @@ def file_through_the_form(buyer, lang: str, *, kind: str, narrative: str, files=
 @pytest.mark.django_db(transaction=True)
 def test_journey_1_file_answer_b_uphold_and_the_buyer_reads_the_decision(cast, open_as, lang, tmp_path):
     order = cast.order(trade_success_at=timezone.now() - timedelta(days=2))
-    (tmp_path / "sms.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 2048)
+    (tmp_path / "sms.png").write_bytes(png())
     (tmp_path / "calls.csv").write_text("time,number\n2026-11-20 23:10,+86 171 0000 0000\n")
     (tmp_path / "refund.txt").write_text("Refund sent on the 20th.")
 
@@ -59,13 +61,21 @@ def test_journey_1_file_answer_b_uphold_and_the_buyer_reads_the_decision(cast, o
         lang,
         kind="Phone or SMS bombing",
         narrative=f"差评后一晚收到两百多条验证码短信，我的号码 {cast.bob.phone}。 200 codes in one night.",
-        files=[tmp_path / "sms.png", tmp_path / "calls.csv"],
+        files=[tmp_path / "sms.png"],
+        evidence_kind="sms_photo",
     )
     case = Case.objects.get(order=order)
     page = buyer.content()
-    assert case.reference in page and "sms.png" in page and "calls.csv" in page
+    assert case.reference in page and "sms.png" in page
     assert buyer.locator("time.countdown").first.inner_text().strip()
     buyer.shot("filed")
+
+    # ... and adds the call records on the complaint's page.
+    buyer.locator("#ev-kind").select_option("call_records")
+    buyer.locator("#ev-files").set_input_files(str(tmp_path / "calls.csv"))
+    buyer.follow(buyer.get_by_role("button", name=tr(lang, "Add evidence")))
+    assert "calls.csv" in buyer.content()
+    buyer.shot("evidence-added")
 
     # The seller sees the complaint with the buyer masked and answers B with evidence.
     seller = open_as("alice", "/seller/cases/")
@@ -78,6 +88,7 @@ def test_journey_1_file_answer_b_uphold_and_the_buyer_reads_the_decision(cast, o
     seller.get_by_label(tr(lang, "B: defend with an explanation")).check()
     seller.locator("#answer-text").fill("我们只在退款时联系过一次。 We called once about the refund.")
     seller.locator("#answer-files").set_input_files(str(tmp_path / "refund.txt"))
+    seller.locator("#answer-kind").select_option("statement")
     seller.follow(seller.get_by_role("button", name=tr(lang, "Send the answer")))
     assert tr(lang, "Your answer was sent.") in seller.content()
     seller.shot("answered")

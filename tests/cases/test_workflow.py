@@ -6,7 +6,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.files.base import ContentFile
 from django.utils import translation
 
 from reviewshield.cases import services
@@ -21,8 +20,10 @@ from reviewshield.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from reviewshield.evidence.blobs import blob_open
 from reviewshield.outbox.models import Notification, OutboxMessage
 from tests.conftest import local
+from tests.samples import upload
 
 TS = local(2026, 11, 10, 10, 0)  # trade success
 FILED = local(2026, 11, 12, 9, 30)
@@ -122,20 +123,16 @@ def test_bad_filing_input_names_each_field_and_stores_nothing(cast):
 
 
 def test_evidence_files_are_kept_with_their_hash(cast):
-    item = services.UploadedEvidence(
-        file=ContentFile(b"call log 02:13 +86 138..."), name="calls.txt", content_type="text/plain"
-    )
+    item = upload("call_records", b"call log 02:13 +86 138...", "calls.txt")
     case = file(cast, files=[item])
     evidence = case.evidence.get()
     assert evidence.size == 25 and len(evidence.sha256) == 64 and evidence.side == "buyer"
-    assert "calls.txt" not in evidence.file.name  # a person's file name never becomes a path
-    assert evidence.file.read() == b"call log 02:13 +86 138..."
+    assert evidence.kind == "call_records" and evidence.content_type == "text/plain"
+    assert "calls.txt" not in evidence.blob.key  # a person's file name never becomes a path
+    with blob_open(evidence.blob) as fh:
+        assert fh.read() == b"call log 02:13 +86 138..."
     with pytest.raises(ValidationFailed):
-        file(
-            cast,
-            cast.order(trade_success_at=TS),
-            files=[services.UploadedEvidence(file=ContentFile(b""), name="empty.png")],
-        )
+        file(cast, cast.order(trade_success_at=TS), files=[upload("chat_screenshot", b"", "empty.png")])
 
 
 def test_answer_b_then_uphold_records_points_and_money_of_the_tier(cast):

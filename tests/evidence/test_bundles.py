@@ -9,15 +9,16 @@ import zipfile
 from datetime import timedelta
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from reviewshield.cases import services
 from reviewshield.cases.models import CaseEvent
+from reviewshield.evidence.blobs import blob_open
 from reviewshield.proofs.bundle import verify_bundle
 from tests.conftest import as_user, local
+from tests.samples import png, upload
 
 NOW = local(2026, 11, 12, 9, 0)
-PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
+PHOTO = png(120, 90, text="taken at Room 1201, 88 Hongqiao Road")
 
 
 @pytest.fixture
@@ -31,8 +32,8 @@ def case(cast, time_machine):
         occurred_at=NOW - timedelta(hours=5),
         narrative="A funeral wreath arrived.",
         files=[
-            services.UploadedEvidence(file=SimpleUploadedFile("a", PHOTO), name="wreath.png"),
-            services.UploadedEvidence(file=SimpleUploadedFile("b", b"SF1234567890"), name="waybill.txt"),
+            upload("waybill", PHOTO, "wreath.png", reference="SF1234567890"),
+            upload("statement", b"SF1234567890", "waybill.txt"),
         ],
         now=NOW,
     )
@@ -41,7 +42,7 @@ def case(cast, time_machine):
         seller=cast.alice,
         kind="defence",
         text="Not from us.",
-        files=[services.UploadedEvidence(file=SimpleUploadedFile("c", b"shipping log"), name="log.csv")],
+        files=[upload("call_records", b"shipping log", "log.csv")],
         now=NOW,
     )
     return case
@@ -222,15 +223,24 @@ def test_the_verifier_shipped_inside_the_bundle_runs_on_its_own(cast, case, tmp_
     assert res.returncode == 0 and output.startswith("OK:"), res.stdout + res.stderr
 
 
-def test_evidence_files_over_the_api_never_reach_the_seller_from_the_buyer(cast, case):
-    buyer_item = case.evidence.get(original_name="wreath.png")
+def test_over_the_api_the_seller_gets_clean_copies_of_the_buyers_files_never_the_originals(cast, case):
+    photo = case.evidence.get(original_name="wreath.png")
+    text = case.evidence.get(original_name="waybill.txt")
     seller_item = case.evidence.get(original_name="log.csv")
     url = f"/api/cases/{case.pk}/evidence/{{}}/file"
-    got = as_user(cast.bob).get(url.format(buyer_item.pk))
-    assert got.status_code == 200 and b"".join(got.streaming_content) == PHOTO
-    assert as_user(cast.erin).get(url.format(buyer_item.pk)).status_code == 200
-    refused = as_user(cast.alice).get(url.format(buyer_item.pk))
-    assert refused.status_code == 403 and "not shown to the seller" in refused.json()["message"]
-    own = as_user(cast.alice).get(url.format(seller_item.pk))
-    assert own.status_code == 200 and b"".join(own.streaming_content) == b"shipping log"
-    assert as_user(cast.carol).get(url.format(buyer_item.pk)).status_code == 404
+
+    def body(user, item):
+        res = as_user(user).get(url.format(item.pk))
+        return res.status_code, b"".join(res.streaming_content) if res.status_code == 200 else b""
+
+    assert body(cast.bob, photo) == (200, PHOTO)  # the buyer's own original
+    assert body(cast.erin, photo) == (200, PHOTO)  # agents get the sealed original
+    status, copy = body(cast.alice, photo)
+    assert status == 200 and copy != PHOTO and copy == bytes(blob_open(photo.clean_blob).read())
+    assert body(cast.alice, text)[0] == 200
+    # The seller's own call records are theirs; the buyer gets nothing of them (agents only).
+    assert body(cast.alice, seller_item) == (200, b"shipping log")
+    assert body(cast.bob, seller_item)[0] == 404
+    assert body(cast.carol, photo)[0] == 404
+    listed = {e["id"]: e["file"] for e in as_user(cast.alice).get(f"/api/cases/{case.pk}").json()["evidence"]}
+    assert listed == {photo.pk: "clean_copy", text.pk: "clean_copy", seller_item.pk: "original"}

@@ -6,7 +6,6 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from reviewshield.cases import services
@@ -19,6 +18,7 @@ from reviewshield.proofs.checkpoint import open_checkpoint
 from reviewshield.proofs.merkle import leaf_hash, node_hash, verify_consistency, verify_inclusion
 from reviewshield.proofs.records import canonical
 from tests.conftest import as_user, local
+from tests.samples import statement
 
 NOW = local(2026, 11, 12, 9, 0)
 
@@ -42,7 +42,7 @@ def case(cast, time_machine):
         harassment_types=["threats_insults"],
         occurred_at=NOW - timedelta(hours=1),
         narrative="He threatened me.",
-        files=[services.UploadedEvidence(file=SimpleUploadedFile("a", b"chat log"), name="chat.txt")],
+        files=[statement("chat log", name="chat.txt")],
         now=NOW,
     )
     services.case_answer(case_id=case.pk, seller=cast.alice, kind="defence", text="No.", now=NOW)

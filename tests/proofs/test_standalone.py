@@ -8,7 +8,15 @@ import sys
 import pytest
 
 
-@pytest.mark.parametrize("module", ["reviewshield.proofs.merkle", "reviewshield.proofs.checkpoint"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "reviewshield.proofs.merkle",
+        "reviewshield.proofs.checkpoint",
+        "reviewshield.proofs.timestamp",
+        "reviewshield.proofs.bundle",
+    ],
+)
 def test_imports_without_django(module):
     code = f"import sys, {module}; assert 'django' not in sys.modules, sorted(m for m in sys.modules if 'django' in m)"
     proc = subprocess.run(

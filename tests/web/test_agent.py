@@ -6,13 +6,13 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from reviewshield.cases import services
 from reviewshield.cases.models import Case, CaseStatus
 from tests.conftest import as_user, local
+from tests.samples import call_records, statement
 
 TS = local(2026, 11, 10, 10, 0)
 NOW = local(2026, 11, 12, 9, 0)
@@ -124,15 +124,13 @@ def test_queue_query_count_does_not_grow_with_page_size(cast, at_now):
 
 
 def test_workspace_shows_both_sides_rules_and_deadlines(cast, at_now):
-    case = file_case(
-        cast, files=[services.UploadedEvidence(file=SimpleUploadedFile("a", b"chat"), name="chat.txt")]
-    )
+    case = file_case(cast, files=[statement(name="chat.txt")])
     services.case_answer(
         case_id=case.pk,
         seller=cast.alice,
         kind="defence",
         text="We only called about the refund.",
-        files=[services.UploadedEvidence(file=SimpleUploadedFile("b", b"log"), name="call-log.csv")],
+        files=[call_records(name="call-log.csv")],
         now=NOW,
     )
     page = as_user(cast.erin).get(f"/agent/cases/{case.pk}/").content.decode()
@@ -165,13 +163,11 @@ def test_provisional_deadlines_are_marked(cast, time_machine):
 
 
 def test_agent_downloads_evidence_of_either_side_and_no_one_else_can(cast, at_now):
-    case = file_case(
-        cast, files=[services.UploadedEvidence(file=SimpleUploadedFile("a", b"chat-bytes"), name="chat.txt")]
-    )
+    case = file_case(cast, files=[statement("chat-bytes", name="chat.txt")])
     item = case.evidence.get()
     res = as_user(cast.erin).get(f"/agent/evidence/{item.pk}/")
     assert res.status_code == 200 and b"".join(res.streaming_content) == b"chat-bytes"
-    assert 'filename="chat.txt"' in res["Content-Disposition"]
+    assert f'filename="evidence-{item.pk}.txt"' in res["Content-Disposition"]
     for outsider in (cast.alice, cast.carol, cast.bob):
         assert as_user(outsider).get(f"/agent/evidence/{item.pk}/").status_code == 403
 

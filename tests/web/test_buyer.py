@@ -12,6 +12,7 @@ from django.test import Client
 from reviewshield.cases import services
 from reviewshield.cases.models import Case, CaseStatus
 from tests.conftest import as_user, local
+from tests.samples import png
 
 TS = local(2026, 11, 10, 10, 0)
 NOW = local(2026, 11, 12, 9, 0)
@@ -52,11 +53,21 @@ def test_my_orders_shows_own_orders_with_time_left(cast, at_now, lang, words):
 def test_buyer_files_with_two_evidence_files_and_lands_on_the_case(cast, at_now):
     order = cast.order(trade_success_at=TS)
     files = [
-        SimpleUploadedFile("sms.png", b"\x89PNG fake", "image/png"),
-        SimpleUploadedFile("calls.txt", b"02:13 unknown", "text/plain"),
+        SimpleUploadedFile("sms.png", png(), "image/png"),
+        SimpleUploadedFile("sms-2.png", png(color=(0, 0, 0)), "image/png"),
     ]
     bob = as_user(cast.bob)
-    res = bob.post(f"/orders/{order.pk}/complain/", form_data(files=files))
+    missing_kind = bob.post(f"/orders/{order.pk}/complain/", form_data(files=files))
+    assert (
+        missing_kind.status_code == 422
+        and "Say what kind of evidence the files are." in missing_kind.content.decode()
+    )
+    assert not Case.objects.filter(order=order).exists()
+    files = [
+        SimpleUploadedFile("sms.png", png(), "image/png"),
+        SimpleUploadedFile("sms-2.png", png(color=(0, 0, 0)), "image/png"),
+    ]
+    res = bob.post(f"/orders/{order.pk}/complain/", form_data(files=files, evidence_kind="sms_photo"))
     case = Case.objects.get(order=order)
     assert res.status_code == 302 and res.url == f"/cases/{case.pk}/"
     assert case.occurred_at == local(2026, 11, 11, 23, 30)  # the form speaks Beijing time

@@ -13,18 +13,20 @@ from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from reviewshield.cases import services
+from reviewshield.cases.models import CaseEvidence
 from tests.conftest import as_user, local
+from tests.samples import call_records, screenshot
 
 TS = local(2026, 11, 10, 10, 0)
 NOW = local(2026, 11, 12, 9, 0)
 
 # Words that are the same in both languages: the product's name, language names in the switcher,
 # the time zone in countdown titles, the currency sign's neighbours.
-NEUTRAL = ["ReviewShield", "English", "简体中文", "UTC", "API", "OpenAPI", "QQ", "ZIP"]
+NEUTRAL = ["ReviewShield", "English", "简体中文", "UTC", "API", "OpenAPI", "QQ", "ZIP", "SHA-256", "JPEG", "PNG",
+           "WebP", "GIF", "HEIC", "PDF", "MB", "UTF-8", "GB18030"]  # fmt: skip
 SHOWN_ATTRIBUTES = {"aria-label", "title", "placeholder", "alt"}
 
 
@@ -84,7 +86,7 @@ def scene(cast, time_machine) -> Scene:
             harassment_types=["threats_insults", "phone_sms_bombing"],
             occurred_at=NOW - timedelta(hours=3),
             narrative=narrative,
-            files=[services.UploadedEvidence(file=SimpleUploadedFile("a", b"x"), name="IMG_0001.png")],
+            files=[screenshot(name="IMG_0001.png")],
             now=NOW,
         )
         return order, case
@@ -98,7 +100,7 @@ def scene(cast, time_machine) -> Scene:
         seller=cast.alice,
         kind="defence",
         text="D-3",
-        files=[services.UploadedEvidence(file=SimpleUploadedFile("b", b"y"), name="LOG_0002.csv")],
+        files=[call_records(name="LOG_0002.csv")],
         now=NOW,
     )
     _, decided = filed("N-4")
@@ -147,6 +149,7 @@ def scene(cast, time_machine) -> Scene:
         "IMG_0001.png",
         "LOG_0002.csv",
         "Q-0",
+        *(e.sha256[:16] for e in CaseEvidence.objects.all()),
     ]
     return Scene(pages, data)
 
@@ -183,7 +186,8 @@ def test_the_page_list_covers_every_portal_address():
 
     names = {p.name for p in get_resolver("reviewshield.web.urls").url_patterns}
     checked_elsewhere = {"logout", "case_settlement", "case_withdraw", "case_bundle", "agent_bundle", "seller_answer", "agent_take", "agent_decide",
-                         "agent_evidence"}  # fmt: skip
+                         "agent_evidence", "case_evidence_add", "case_evidence_file", "seller_evidence_add",
+                         "seller_evidence_file"}  # fmt: skip
     shown = {
         "home", "login", "orders", "complain", "assisted_file", "cases", "case", "seller_cases", "seller_case",
         "agent_queue", "agent_case", "agent_assisted",
@@ -211,7 +215,7 @@ def test_each_page_as_owner_other_party_and_outsider(cast, time_machine, url, ow
         harassment_types=["other"],
         occurred_at=NOW,
         narrative="x",
-        files=[services.UploadedEvidence(file=SimpleUploadedFile("a", b"x"), name="a.png")],
+        files=[screenshot(name="a.png")],
         now=NOW,
     )
     fresh = cast.order(trade_success_at=TS)

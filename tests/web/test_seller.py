@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from reviewshield.cases import services
 from reviewshield.cases.models import CaseStatus
 from tests.conftest import as_user, local
+from tests.samples import screenshot
 
 TS = local(2026, 11, 10, 10, 0)
 NOW = local(2026, 11, 12, 9, 0)
@@ -25,11 +26,7 @@ def case(cast, time_machine):
         harassment_types=["threats_insults"],
         occurred_at=NOW - timedelta(hours=2),
         narrative=f"He threatened me. I am {cast.bob.real_name}, phone {cast.bob.phone}, living at {cast.bob.address}.",
-        files=[
-            services.UploadedEvidence(
-                file=SimpleUploadedFile("x", b"chat"), name=f"chat-{cast.bob.phone}.txt"
-            )
-        ],
+        files=[screenshot(name=f"chat-{cast.bob.phone}.png")],
         now=NOW,
     )
 
@@ -78,6 +75,7 @@ def test_answer_b_with_evidence_from_the_page(cast, case):
             "text": "We called once about the refund.",
             "version": case.version,
             "files": [SimpleUploadedFile("calllog.csv", b"one call", "text/csv")],
+            "evidence_kind": "call_records",
         },
         follow=True,
     )

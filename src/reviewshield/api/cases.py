@@ -21,6 +21,8 @@ from reviewshield.cases import selectors, services
 from reviewshield.cases.access import is_agent
 from reviewshield.cases.models import Case, CaseEvidence, CaseStatus, HarassmentType, Side
 from reviewshield.errors import NotFound, PermissionDenied
+from reviewshield.evidence.downloads import blob_response
+from reviewshield.evidence.intake import Upload
 from reviewshield.localtime import iso_local
 from reviewshield.privacy.masking import mask_personal_data
 
@@ -57,12 +59,17 @@ class OrderRef(Schema):
 class EvidenceOut(Schema):
     id: int
     side: str
+    kind: str
     name: str
-    content_type: str
+    content_type: str  # sniffed from the bytes, not what the uploader declared
     size: int
-    sha256: str
+    sha256: str  # of the sealed original
+    reference: str  # a waybill number; empty for the other side
     description: str
     created_at: str
+    # What this caller gets from …/file: "original", "clean_copy" (re-encoded image or masked
+    # text), or "none" (kept for agents only).
+    file: Literal["original", "clean_copy", "none"]
 
 
 class DecisionOut(Schema):
@@ -195,17 +202,26 @@ def _case_out(case: Case, side: str) -> dict[str, Any]:
             {
                 "id": e.pk,
                 "side": e.side,
+                "kind": e.kind,
                 "name": shown(e.original_name),
                 "content_type": e.content_type,
                 "size": e.size,
                 "sha256": e.sha256,
+                "reference": e.reference if side in (e.side, Side.AGENT) else "",
                 "description": shown(e.description),
                 "created_at": iso_local(e.created_at),
+                "file": _file_shown(e, side),
             }
             for e in case.evidence.order_by("created_at", "id")
         ],
         "viewer_side": side,
     }
+
+
+def _file_shown(item: CaseEvidence, side: str) -> str:
+    if side in (item.side, Side.AGENT):
+        return "original"
+    return "none" if item.clean_blob_id is None else "clean_copy"
 
 
 def _get(request: HttpRequest, case_id: int) -> tuple[Case, str]:
@@ -440,18 +456,18 @@ def case_decision_preview(request: HttpRequest, case_id: int) -> Any:
 @router.post(
     "/cases/{case_id}/evidence",
     response={201: list[EvidenceOut], **ERRORS},
-    summary="Either side: add evidence files",
+    summary="Either side: add evidence files of one kind (multipart: files, kind, reference, description)",
 )
 def case_evidence_add(
-    request: HttpRequest, case_id: int, files: File[list[UploadedFile]], description: Form[str] = ""
+    request: HttpRequest,
+    case_id: int,
+    files: File[list[UploadedFile]],
+    kind: Form[str],
+    reference: Form[str] = "",
+    description: Form[str] = "",
 ) -> Any:
     items = [
-        services.UploadedEvidence(
-            file=f,
-            name=f.name or "file",
-            content_type=f.content_type or "application/octet-stream",
-            description=description,
-        )
+        Upload(file=f, name=f.name or "file", kind=kind, reference=reference, description=description)
         for f in files
     ]
     added = services.case_evidence_add(case_id=case_id, user=request.auth, files=items, now=timezone.now())  # type: ignore[attr-defined]
@@ -484,21 +500,12 @@ def case_bundle(request: HttpRequest, case_id: int) -> Any:
     response={200: None, **ERRORS},
     summary="Download one evidence file",
 )
-def case_evidence_file(request: HttpRequest, case_id: int, evidence_id: int) -> Any:
-    case, side = _get(request, case_id)
-    evidence = CaseEvidence.objects.filter(case=case, pk=evidence_id).first()
-    if evidence is None:
-        raise NotFound()
-    if side == Side.SELLER and evidence.side == Side.BUYER:
-        # A buyer's screenshot or bill can show their phone number or address; the seller reads
-        # the masked description only, never the original file.
-        raise PermissionDenied(_("The buyer's original files are not shown to the seller."))
-    return FileResponse(
-        evidence.file.open("rb"),
-        content_type="application/octet-stream",
-        as_attachment=True,
-        filename=f"evidence-{evidence.pk}",
-    )
+def case_evidence_file(request: HttpRequest, case_id: int, evidence_id: int, view: bool = False) -> Any:
+    # Own side and agents get the sealed original; the other side the clean copy (a re-encoded
+    # image without metadata, or the buyer's text with their personal data masked); kinds that
+    # cannot be cleaned (bills, call records, audio, video) are for agents only: 404 for the other side.
+    item, blob = selectors.evidence_for_user(request.auth, case_id, evidence_id)  # type: ignore[attr-defined]
+    return blob_response(blob, filename_stem=f"evidence-{item.pk}", inline=view)
 
 
 @router.get(

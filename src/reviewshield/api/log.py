@@ -7,6 +7,7 @@ the seller gets the proof and the leaf hash, not the record, which may quote the
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +35,11 @@ class CheckpointOut(Schema):
     note: str  # the C2SP signed note, ready for any signed-note verifier
     issued_at: datetime
     verifier_key: str
+    # The RFC 3161 timestamp of `note` (SHA-256 of its UTF-8 bytes) from the platform's TSA, base64
+    # of the DER TimeStampResp (`openssl ts -verify -data note.txt -in note.tsr -CAfile TSA.pem`),
+    # and its genTime; null until the TSA has answered, or when timestamps are off.
+    timestamp_response: str | None
+    timestamped_at: datetime | None
 
 
 def _checkpoint_out(cp: LogCheckpoint) -> dict[str, Any]:
@@ -44,6 +50,12 @@ def _checkpoint_out(cp: LogCheckpoint) -> dict[str, Any]:
         "note": cp.note,
         "issued_at": cp.issued_at,
         "verifier_key": log.verifier(),
+        "timestamp_response": (
+            base64.b64encode(bytes(cp.timestamp_response)).decode()
+            if cp.timestamp_response is not None
+            else None
+        ),
+        "timestamped_at": cp.timestamped_at,
     }
 
 

@@ -65,10 +65,11 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def _mount() -> None:
     # Imported here so each module can import `api.core` without a cycle.
-    from reviewshield.api import cases, log, marketplace, policy
+    from reviewshield.api import cases, chat, log, marketplace, policy
 
     api.add_router("/", marketplace.router)
     api.add_router("/", cases.router)
+    api.add_router("/", chat.router)
     api.add_router("/", policy.router)
     api.add_router("/", log.router)
 

@@ -61,12 +61,15 @@ class AssistedLinkAdmin(admin.ModelAdmin):
 
 @admin.register(CaseEvidence)
 class CaseEvidenceAdmin(admin.ModelAdmin):
-    list_display = ("case", "side", "original_name", "size", "sha256", "created_at")
+    list_display = ("case", "side", "kind", "original_name", "size", "sha256", "created_at")
     readonly_fields = (
         "case",
         "side",
+        "kind",
         "submitted_by",
-        "file",
+        "blob",
+        "clean_blob",
+        "reference",
         "original_name",
         "content_type",
         "size",

@@ -34,7 +34,10 @@ def evidence_record(item: CaseEvidence, reference: str) -> dict[str, Any]:
         "id": item.pk,
         "case": reference,
         "side": item.side,
+        "kind": item.kind,
         "sha256": item.sha256,
+        # The copy the other side sees, so nobody can swap it unnoticed either.
+        "clean_sha256": item.clean_blob_id,
         "size": item.size,
         "content_type": item.content_type,
         "at": _utc(item.created_at),

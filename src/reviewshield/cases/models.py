@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from reviewshield.evidence.models import Blob, EvidenceKind
+
 
 class CaseStatus(models.TextChoices):
     AWAITING_RESPONSE = "awaiting_response", _("Waiting for the seller")
@@ -178,16 +180,23 @@ class CaseEvent(models.Model):
 
 
 class CaseEvidence(models.Model):
-    """A file either side submitted. Plain storage for now; the evidence vault issue hardens it."""
+    """A file either side submitted: the sealed original and, where the kind allows, a clean copy.
+
+    The other side of the case sees only `clean_blob` (a re-encoded image, or a buyer's text with
+    their personal data masked); agents see both. No `clean_blob` means the kind is for agents only.
+    """
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="evidence")
     side = models.CharField(max_length=10, choices=Side.choices)
+    kind = models.CharField(_("kind"), max_length=30, choices=EvidenceKind.choices)
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    file = models.FileField(upload_to="evidence/%Y/%m/")
-    original_name = models.CharField(max_length=255)
-    content_type = models.CharField(max_length=100)
+    blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+")
+    clean_blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    original_name = models.CharField(max_length=255)  # shown only, never a path
+    content_type = models.CharField(max_length=100)  # sniffed from the bytes
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
+    reference = models.CharField(_("waybill number"), max_length=64, blank=True)
     description = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField()
 

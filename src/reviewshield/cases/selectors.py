@@ -10,8 +10,9 @@ from django.db.models import Q, QuerySet
 
 from reviewshield.accounts.models import Role
 from reviewshield.cases import access
-from reviewshield.cases.models import OPEN_STATUSES, Case, CaseStatus
+from reviewshield.cases.models import OPEN_STATUSES, Case, CaseEvidence, CaseStatus, Side
 from reviewshield.errors import NotFound
+from reviewshield.evidence.models import Blob
 from reviewshield.localtime import to_local
 
 AT_RISK_WITHIN = timedelta(hours=24)
@@ -117,3 +118,21 @@ def queue_counters(*, now: datetime) -> QueueCounters:
             status__in=(CaseStatus.UPHELD, CaseStatus.REJECTED), decided_at__gte=week_start
         ).count(),
     )
+
+
+def evidence_copy_for(item: CaseEvidence, viewer_side: str) -> Blob | None:
+    """The stored file a viewer on `viewer_side` may open: the original for its own side and agents,
+    the clean copy for the other side, nothing when the kind is for agents only."""
+    if viewer_side == Side.AGENT or viewer_side == item.side:
+        return item.blob
+    return item.clean_blob
+
+
+def evidence_for_user(user: Any, case_id: int, evidence_id: int) -> tuple[CaseEvidence, Blob]:
+    """One evidence item and the file this user may open; NotFound when there is none for them."""
+    case, side = case_get_for_user(user, case_id)
+    item = CaseEvidence.objects.select_related("blob", "clean_blob").filter(case=case, pk=evidence_id).first()
+    blob = evidence_copy_for(item, side) if item else None
+    if item is None or blob is None:
+        raise NotFound()
+    return item, blob

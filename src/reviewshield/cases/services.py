@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.core.files.base import File
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -45,6 +44,8 @@ from reviewshield.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from reviewshield.evidence.blobs import blob_rows, blobs_staged
+from reviewshield.evidence.intake import Prepared, Upload, evidence_prepare_all
 from reviewshield.localtime import format_local
 from reviewshield.marketplace.models import Order
 from reviewshield.outbox.services import notify
@@ -52,7 +53,6 @@ from reviewshield.policy import OrderFacts, Ruleset, assess_filing, window_end
 from reviewshield.policystore.services import ruleset_registry, work_calendar
 
 MAX_NARRATIVE = 5000
-MAX_EVIDENCE_BYTES = 50 * 1024 * 1024
 # Deadline kinds this module schedules; handlers live in `cases.handlers`.
 RESPOND = "case.respond_by"
 SETTLEMENT_REPLY = "case.settlement_reply_by"
@@ -120,53 +120,25 @@ def _sellers(case: Case) -> list[int]:
     return list(User.objects.filter(shops=case.shop_id).values_list("pk", flat=True))
 
 
-@dataclass(frozen=True)
-class UploadedEvidence:
-    """A file to attach: any file-like object with chunks() or read(), its name and declared type."""
-
-    file: Any
-    name: str
-    content_type: str = "application/octet-stream"
-    description: str = ""
-
-
-def _store_evidence(
-    *, case: Case, side: str, user: User, item: UploadedEvidence, now: datetime
-) -> CaseEvidence:
-    digest = hashlib.sha256()
-    size = 0
-    chunks = (
-        item.file.chunks() if hasattr(item.file, "chunks") else iter(lambda: item.file.read(1 << 16), b"")
-    )
-    for chunk in chunks:
-        digest.update(chunk)
-        size += len(chunk)
-        if size > MAX_EVIDENCE_BYTES:
-            raise ValidationFailed(
-                _("The file %(name)s is larger than %(mb)d MB.")
-                % {"name": item.name, "mb": MAX_EVIDENCE_BYTES >> 20},
-                details={"file": item.name},
-            )
-    if size == 0:
-        raise ValidationFailed(
-            _("The file %(name)s is empty.") % {"name": item.name}, details={"file": item.name}
-        )
-    if hasattr(item.file, "seek"):
-        item.file.seek(0)
-    evidence = CaseEvidence(
+def _store_evidence(*, case: Case, side: str, user: User, item: Prepared, now: datetime) -> CaseEvidence:
+    """Write one prepared item's rows (its files are already in the store: `blobs_staged`)."""
+    staged = [item.original, *([item.clean] if item.clean else [])]
+    blob_rows(staged, now)
+    evidence = CaseEvidence.objects.create(
         case=case,
         side=side,
+        kind=item.kind,
         submitted_by=user,
-        original_name=item.name[:255],
-        content_type=item.content_type[:100],
-        size=size,
-        sha256=digest.hexdigest(),
-        description=item.description[:500],
+        blob_id=item.original.sha256,
+        clean_blob_id=item.clean.sha256 if item.clean else None,
+        original_name=item.name,
+        content_type=item.original.mime,
+        size=item.original.size,
+        sha256=item.original.sha256,
+        reference=item.reference,
+        description=item.description,
         created_at=now,
     )
-    # The stored name is a random id: a person's file name never becomes a path.
-    evidence.file.save(uuid.uuid4().hex, File(item.file), save=False)
-    evidence.save()
     evidence_logged(evidence, case)
     event_append(
         case=case,
@@ -176,9 +148,32 @@ def _store_evidence(
         at=now,
         from_status=case.status,
         to_status=case.status,
-        data={"evidence": evidence.pk, "sha256": evidence.sha256, "size": size, "side": side},
+        data={
+            "evidence": evidence.pk,
+            "kind": item.kind,
+            "sha256": evidence.sha256,
+            "size": evidence.size,
+            "side": side,
+        },
     )
     return evidence
+
+
+@contextmanager
+def _evidence_intake(uploads: Sequence[Upload], *, side: str, buyer: User) -> Iterator[list[Prepared]]:
+    """Check and clean every upload before the transaction, store the files, and clean up after.
+
+    Yields the prepared items for the caller's transaction; if that transaction fails, the files it
+    would have referred to are removed again (nothing is half-stored).
+    """
+    prepared = evidence_prepare_all(uploads, side=side, buyer_private=buyer.personal_data)
+    try:
+        staged = [s for p in prepared for s in (p.original, p.clean) if s is not None]
+        with blobs_staged(staged):
+            yield prepared
+    finally:
+        for p in prepared:
+            p.discard()
 
 
 def _link_usable(
@@ -245,13 +240,13 @@ def case_file(
     occurred_at: datetime,
     narrative: str,
     now: datetime,
-    files: Iterable[UploadedEvidence] = (),
+    files: Sequence[Upload] = (),
     link_token: str | None = None,
 ) -> Case:
     """File a harassment complaint for an order; notifies the seller and schedules every deadline."""
     kinds = _clean_filing(harassment_types, occurred_at, narrative, now)
     try:
-        with transaction.atomic():
+        with _evidence_intake(files, side=Side.BUYER, buyer=buyer) as prepared, transaction.atomic():
             order = Order.objects.select_related("shop").filter(pk=order_id).first()
             if order is None:
                 raise NotFound(_("There is no such order."))
@@ -305,7 +300,7 @@ def case_file(
                     for name, kind in (("respond_by", RESPOND), ("handle_by", HANDLE), ("decide_by", DECIDE))
                 ]
             )
-            for item in files:
+            for item in prepared:
                 _store_evidence(case=case, side=Side.BUYER, user=buyer, item=item, now=now)
             notify(
                 recipients=_sellers(case),
@@ -323,8 +318,19 @@ def case_file(
         raise _refusal("already_open", {"reference": existing.reference}) from exc
 
 
-def _case_for(case_id: int, user: User, *sides: str) -> tuple[Case, str]:
-    # Locked here, once: the transition below reuses this row instead of reading it again.
+def _case_buyer(case_id: int) -> User:
+    """The case's buyer, read before the transaction (their data is masked in what a seller sees)."""
+    case = Case.objects.select_related("buyer").filter(pk=case_id).first()
+    if case is None:
+        raise NotFound()
+    return case.buyer
+
+
+def case_lock_for(case_id: int, user: User, *sides: str) -> tuple[Case, str]:
+    """Lock the case row for this user's action; NotFound for outsiders, 403 for the wrong side.
+
+    Locked here, once: the transition that follows reuses this row instead of reading it again.
+    """
     case = Case.objects.select_for_update().filter(pk=case_id).first()
     side = access.case_side_for_user(case, user) if case else None
     if case is None or side is None:
@@ -345,15 +351,16 @@ def case_answer(
     text: str,
     now: datetime,
     expected_version: int | None = None,
-    files: Iterable[UploadedEvidence] = (),
+    files: Sequence[Upload] = (),
 ) -> Case:
     """The seller's answer within the window: A (settlement proposal) or B (defence)."""
     if kind not in (ResponseKind.SETTLEMENT, ResponseKind.DEFENCE):
         raise ValidationFailed(details={"kind": str(_("Answer with “settlement” (A) or “defence” (B)."))})
     if not text.strip():
         raise ValidationFailed(details={"text": str(_("Write your proposal or explanation."))})
-    with transaction.atomic():
-        case, _side = _case_for(case_id, seller, Side.SELLER)
+    buyer = _case_buyer(case_id)
+    with _evidence_intake(files, side=Side.SELLER, buyer=buyer) as prepared, transaction.atomic():
+        case, _side = case_lock_for(case_id, seller, Side.SELLER)
         version = expected_version if expected_version is not None else case.version
         if case.status == CaseStatus.AWAITING_RESPONSE and now > case.respond_by:
             raise DeadlinePassed(
@@ -382,7 +389,7 @@ def case_answer(
         deadlines_cancel(now=now, case=case, kinds=[RESPOND])
         if kind == ResponseKind.SETTLEMENT:
             deadline_schedule(kind=SETTLEMENT_REPLY, due_at=case.settlement_reply_by, case=case)
-        for item in files:
+        for item in prepared:
             _store_evidence(case=case, side=Side.SELLER, user=seller, item=item, now=now)
         notify(recipients=[case.buyer_id], kind="case.answered_" + kind, case=case, now=now)
         return case
@@ -393,7 +400,7 @@ def case_settlement_reply(
 ) -> Case:
     """The buyer accepts the seller's settlement (the complaint is withdrawn) or declines it (it goes on)."""
     with transaction.atomic():
-        case, _side = _case_for(case_id, buyer, Side.BUYER)
+        case, _side = case_lock_for(case_id, buyer, Side.BUYER)
         if case.status != CaseStatus.SETTLEMENT_PROPOSED:
             raise InvalidTransition(_("There is no settlement proposal waiting for your answer."))
         to = CaseStatus.WITHDRAWN if accept else CaseStatus.AWAITING_DECISION
@@ -423,7 +430,7 @@ def case_withdraw(
 ) -> Case:
     """The buyer ends the complaint before a decision."""
     with transaction.atomic():
-        case, _side = _case_for(case_id, buyer, Side.BUYER)
+        case, _side = case_lock_for(case_id, buyer, Side.BUYER)
         if case.status == CaseStatus.UPHELD:
             raise InvalidTransition(
                 _(
@@ -460,7 +467,7 @@ def case_assign(
     if not access.is_agent(assignee):
         raise ValidationFailed(details={"assignee": str(_("Cases can only be assigned to agents."))})
     with transaction.atomic():
-        case, _side = _case_for(case_id, agent, Side.AGENT)
+        case, _side = case_lock_for(case_id, agent, Side.AGENT)
         updates: dict[str, Any] = {"assigned_agent": assignee}
         if case.handled_at is None:
             updates["handled_at"] = now
@@ -511,7 +518,7 @@ def case_decide(
     if errors:
         raise ValidationFailed(details=errors)
     with transaction.atomic():
-        case, _side = _case_for(case_id, agent, Side.AGENT)
+        case, _side = case_lock_for(case_id, agent, Side.AGENT)
         ruleset = ruleset_registry().get(case.ruleset_id)
         updates: dict[str, Any] = {
             "decision_reasons": reasons.strip(),
@@ -567,16 +574,19 @@ def case_decide(
 
 
 def case_evidence_add(
-    *, case_id: int, user: User, files: Sequence[UploadedEvidence], now: datetime
+    *, case_id: int, user: User, files: Sequence[Upload], now: datetime
 ) -> list[CaseEvidence]:
     """Either side adds evidence to an open case."""
     if not files:
         raise ValidationFailed(details={"files": str(_("Choose at least one file."))})
-    with transaction.atomic():
-        case, side = _case_for(case_id, user, Side.BUYER, Side.SELLER)
+    buyer = _case_buyer(case_id)
+    # Who submits decides whose masking applies; the locked check below is the authority.
+    side_hint = Side.BUYER if buyer.pk == user.pk else Side.SELLER
+    with _evidence_intake(files, side=side_hint, buyer=buyer) as prepared, transaction.atomic():
+        case, side = case_lock_for(case_id, user, Side.BUYER, Side.SELLER)
         if not case.is_open:
             raise InvalidTransition(_("Evidence can be added only while the complaint is open."))
-        return [_store_evidence(case=case, side=side, user=user, item=item, now=now) for item in files]
+        return [_store_evidence(case=case, side=side, user=user, item=item, now=now) for item in prepared]
 
 
 def assisted_link_issue(

@@ -2,7 +2,9 @@
 
 The bundle carries the case's logged records (events and evidence items) with their inclusion
 proofs, the evidence files, the signed checkpoint they verify against, the log's verifier key, and
-the verifier's own source code (`verifier/`), so nobody needs our database or our word.
+the verifier's own source code (`verifier/`), so nobody needs our database or our word. When the
+checkpoint has an RFC 3161 timestamp, the bundle adds it (`checkpoint.tsr`) and the TSA's
+certificates (`tsa-ca.pem`, when configured), and the manifest names them.
 """
 
 from __future__ import annotations
@@ -15,7 +17,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
+from django.conf import settings
+from django.db.models import Max
+
 from reviewshield.cases.models import Case, CaseEvidence
+from reviewshield.evidence.blobs import blob_open
 from reviewshield.evidence.log import checkpoint_issue, log_nodes, log_sequence_all, log_size, verifier
 from reviewshield.evidence.models import LogCheckpoint, LogLeaf
 from reviewshield.proofs import bundle as bundle_format
@@ -30,18 +36,32 @@ VERIFIER_README = """Check this bundle without ReviewShield's database or server
 
 The code is here in full (verifier/reviewshield/proofs/*.py): RFC 6962/9162 Merkle proofs, C2SP
 signed checkpoints with Ed25519, and the checks of this bundle. Without --key it trusts log-key.txt.
+
+When the bundle holds checkpoint.tsr, an RFC 3161 timestamp of checkpoint.txt, its signature is
+checked too once `pip install rfc3161-client` is done (against tsa-ca.pem, or the TSA's root given
+with --tsa-ca). Or check it with OpenSSL alone, in the unzipped bundle:
+
+    openssl ts -verify -data checkpoint.txt -in checkpoint.tsr -CAfile tsa-ca.pem
 """
 
 
 def bundle_build(*, case: Case, now: datetime) -> IO[bytes]:
     """Write the case's bundle to a temporary file and return it open for reading, at the start."""
     log_sequence_all(now=now)
-    checkpoint = LogCheckpoint.objects.first()
-    if checkpoint is None or checkpoint.size < log_size():
+    # A checkpoint the TSA has timestamped is better evidence than a fresher one it has not yet
+    # answered for: take the newest timestamped one when it covers every record of the case.
+    last = LogLeaf.objects.filter(case_id=case.pk).aggregate(last=Max("index"))["last"]
+    checkpoint = (
+        LogCheckpoint.objects.filter(
+            timestamp_response__isnull=False, size__gt=-1 if last is None else last
+        ).first()
+        or LogCheckpoint.objects.first()
+    )
+    if checkpoint is None or (checkpoint.timestamp_response is None and checkpoint.size < log_size()):
         checkpoint = checkpoint_issue(now=now, force=True)
     assert checkpoint is not None
     leaves = list(LogLeaf.objects.filter(case_id=case.pk, index__lt=checkpoint.size).order_by("index"))
-    evidence = {f"evidence:{e.pk}": e for e in CaseEvidence.objects.filter(case=case)}
+    evidence = {f"evidence:{e.pk}": e for e in CaseEvidence.objects.filter(case=case).select_related("blob")}
     out = tempfile.TemporaryFile()  # noqa: SIM115 - returned open; the response closes it
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         items = []
@@ -58,7 +78,7 @@ def bundle_build(*, case: Case, now: datetime) -> IO[bytes]:
                 entry["file"] = f"files/{item.sha256}"
                 if entry["file"] not in archive.namelist():
                     with (
-                        item.file.open("rb") as src,
+                        blob_open(item.blob) as src,
                         archive.open(entry["file"], "w", force_zip64=True) as dst,
                     ):
                         shutil.copyfileobj(src, dst, 1 << 20)  # streamed: a large video is never held whole
@@ -70,12 +90,21 @@ def bundle_build(*, case: Case, now: datetime) -> IO[bytes]:
             "checkpoint": "checkpoint.txt",
             "items": items,
         }
+        tsa_ca = settings.REVIEWSHIELD_TSA_CA_FILE
+        if checkpoint.timestamp_response is not None:
+            manifest["timestamp"] = "checkpoint.tsr"
+            if tsa_ca:
+                manifest["tsa_certificates"] = "tsa-ca.pem"
         archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
         archive.writestr("checkpoint.txt", checkpoint.note)
+        if checkpoint.timestamp_response is not None:
+            archive.writestr("checkpoint.tsr", bytes(checkpoint.timestamp_response))
+            if tsa_ca:
+                archive.write(tsa_ca, "tsa-ca.pem")
         archive.writestr("log-key.txt", verifier() + "\n")
         archive.writestr("verifier/README.txt", VERIFIER_README)
         archive.writestr("verifier/reviewshield/__init__.py", "")
-        for name in ("__init__.py", "merkle.py", "checkpoint.py", "bundle.py", "records.py"):
+        for name in ("__init__.py", "merkle.py", "checkpoint.py", "bundle.py", "records.py", "timestamp.py"):
             archive.write(PROOFS_DIR / name, f"verifier/reviewshield/proofs/{name}")
     out.seek(0)
     return out

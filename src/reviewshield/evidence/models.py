@@ -1,6 +1,6 @@
 """The tamper-evident log: a queue of records waiting to be sequenced, the leaves, the stored subtree
 hashes, and the signed checkpoints. Append-only: nothing here is ever updated or deleted, except
-queue rows once their leaf exists.
+queue rows once their leaf exists, and a checkpoint's empty timestamp, filled in once.
 """
 
 from __future__ import annotations
@@ -55,8 +55,41 @@ class LogCheckpoint(models.Model):
     root = models.BinaryField(max_length=32)
     note = models.TextField(_("signed checkpoint"))
     issued_at = models.DateTimeField()
+    # An RFC 3161 timestamp over SHA-256 of `note`, from the TSA in REVIEWSHIELD_TSA_URL (see
+    # `timestamps`): the DER TimeStampResp, and its genTime. Attached once, by a conditional update
+    # while still empty — the one change a checkpoint ever sees.
+    timestamp_response = models.BinaryField(_("timestamp response"), null=True, blank=True)
+    timestamped_at = models.DateTimeField(_("timestamped at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("checkpoint")
         verbose_name_plural = _("checkpoints")
         ordering = ["-size", "-id"]
+
+
+class EvidenceKind(models.TextChoices):
+    """The kinds of evidence the rules name; their types, limits and visibility are in `kinds.py`."""
+
+    CHAT_SCREENSHOT = "chat_screenshot", _("Chat screenshot")
+    SITE_MESSAGE = "site_message", _("Site message")
+    SMS_PHOTO = "sms_photo", _("Photo of SMS messages")
+    CARRIER_BILL = "carrier_bill", _("Carrier's itemised bill")
+    CALL_RECORDS = "call_records", _("Call detail records")
+    WAYBILL = "waybill", _("Courier waybill and photo of the item mailed")
+    AUDIO = "audio", _("Audio recording")
+    UNBOXING_VIDEO = "unboxing_video", _("Unboxing video")
+    STATEMENT = "statement", _("Written statement")
+
+
+class Blob(models.Model):
+    """One stored file, named by its SHA-256: the same bytes uploaded twice are stored once."""
+
+    sha256 = models.CharField(max_length=64, primary_key=True)
+    key = models.CharField(max_length=200)  # the name in the evidence storage
+    size = models.PositiveBigIntegerField()
+    mime = models.CharField(max_length=100)  # as libmagic sniffed it, or as we wrote it (clean copies)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("stored file")
+        verbose_name_plural = _("stored files")

@@ -1,20 +1,26 @@
 """Check an evidence bundle offline: no database, no settings, no Django — only this package and `cryptography`.
 
-    python -m reviewshield.proofs.bundle BUNDLE.zip [--key "<verifier key>"]
-    reviewshield verify BUNDLE.zip [--key "<verifier key>"]
+    python -m reviewshield.proofs.bundle BUNDLE.zip [--key "<verifier key>"] [--tsa-ca TSA-ROOT.pem]
+    reviewshield verify BUNDLE.zip [--key "<verifier key>"] [--tsa-ca TSA-ROOT.pem]
 
 A bundle is a ZIP:
 
     manifest.json    {"format": "reviewshield-bundle/1", "case": …, "checkpoint": "checkpoint.txt",
-                      "items": [{"ref", "record", "leaf_index", "proof", "file"?}, …]}
+                      "items": [{"ref", "record", "leaf_index", "proof", "file"?}, …],
+                      "timestamp"?: "checkpoint.tsr", "tsa_certificates"?: "tsa-ca.pem"}
                      where "record" is the exact logged JSON text, "proof" the RFC 9162 inclusion
                      path (hex) against the checkpoint, and "file" (evidence only) the file's path
     checkpoint.txt   the log's signed checkpoint (C2SP signed note)
     log-key.txt      the log's verifier key (better: pin the key you got from the platform with --key)
     files/<sha256>   the evidence files
+    checkpoint.tsr   optional: an RFC 3161 timestamp response (DER) over SHA-256 of checkpoint.txt
+    tsa-ca.pem       optional: the time-stamping authority's certificates (better: pin with --tsa-ca)
 
 What is checked, and named when it fails: the checkpoint's signature; every record's inclusion in
-the checkpointed tree; every evidence file's SHA-256 and size against its logged record.
+the checkpointed tree; every evidence file's SHA-256 and size against its logged record; and, when
+the bundle carries a timestamp, that it is a granted one over exactly checkpoint.txt and — given
+the TSA's certificates and the rfc3161-client package — signed by that TSA. Without rfc3161-client
+the timestamp's signature is reported unchecked, with the `openssl ts -verify` command to run.
 """
 
 from __future__ import annotations
@@ -24,12 +30,20 @@ import hashlib
 import json
 import sys
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from reviewshield.proofs.checkpoint import Checkpoint, NoteError, open_checkpoint
 from reviewshield.proofs.merkle import leaf_hash, verify_inclusion
+from reviewshield.proofs.timestamp import (
+    OPENSSL_VERIFY,
+    Timestamp,
+    TimestampError,
+    check_timestamp,
+    have_rfc3161_client,
+)
 
 FORMAT = "reviewshield-bundle/1"
 
@@ -41,6 +55,8 @@ class Report:
     checked_files: int = 0
     checkpoint: Checkpoint | None = None
     key_source: str = ""
+    timestamp: Timestamp | None = None
+    notes: list[str] = field(default_factory=list)  # what was found but not checked, and how to check it
 
     @property
     def ok(self) -> bool:
@@ -53,7 +69,7 @@ class Report:
             if self.ok and self.checkpoint
             else f"FAILED: {len(self.problems)} problem(s)"
         )
-        return "\n".join([head, *(f"- {p}" for p in self.problems)])
+        return "\n".join([head, *(f"* {n}" for n in self.notes), *(f"- {p}" for p in self.problems)])
 
 
 def _hex_list(values: Any) -> list[bytes] | None:
@@ -64,7 +80,8 @@ def _hex_list(values: Any) -> list[bytes] | None:
     return out if all(len(h) == 32 for h in out) else None
 
 
-def verify_bundle(path: str | Path, *, key: str | None = None) -> Report:
+def verify_bundle(path: str | Path, *, key: str | None = None, tsa_ca: bytes | None = None) -> Report:
+    """Check the bundle at `path`; `key` pins the log's verifier key, `tsa_ca` the TSA's certificates (PEM)."""
     report = Report()
     try:
         archive = zipfile.ZipFile(path)
@@ -102,9 +119,14 @@ def verify_bundle(path: str | Path, *, key: str | None = None) -> Report:
             report.key_source = "key taken from the bundle; pin the platform's published key with --key"
         else:
             report.key_source = "pinned key"
-        note = read(str(manifest.get("checkpoint", "checkpoint.txt")))
+        checkpoint_name = str(manifest.get("checkpoint", "checkpoint.txt"))
+        note = read(checkpoint_name)
         if note is None:
             return report
+        # Before the checkpoint's own signature: a changed checkpoint.txt must also be named as no
+        # longer matching its timestamp, even though the signature check below stops the rest.
+        if manifest.get("timestamp") or "checkpoint.tsr" in names:
+            _check_bundled_timestamp(report, manifest, checkpoint_name, note, read, tsa_ca)
         try:
             checkpoint = open_checkpoint(note.decode(errors="replace"), key)
         except NoteError as exc:
@@ -153,12 +175,69 @@ def verify_bundle(path: str | Path, *, key: str | None = None) -> Report:
     return report
 
 
+def _check_bundled_timestamp(
+    report: Report,
+    manifest: dict[str, Any],
+    checkpoint_name: str,
+    note: bytes,
+    read: Callable[[str], bytes | None],
+    pinned_ca: bytes | None,
+) -> None:
+    tsr_name = str(manifest.get("timestamp") or "checkpoint.tsr")
+    response = read(tsr_name)
+    if response is None:
+        return
+    ca_name = manifest.get("tsa_certificates")
+    bundled_ca = read(str(ca_name)) if ca_name else None
+    ca = pinned_ca if pinned_ca is not None else bundled_ca
+    library = have_rfc3161_client()
+    try:
+        stamp = check_timestamp(response, note, ca_pem=ca if library else None)
+    except TimestampError as exc:
+        report.problems.append(f"{tsr_name}: {exc} — the timestamp or {checkpoint_name} was changed")
+        return
+    report.timestamp = stamp
+    when = stamp.gen_time.strftime("%Y-%m-%d %H:%M:%S UTC")
+    command = OPENSSL_VERIFY.format(
+        data=checkpoint_name,
+        response=tsr_name,
+        ca=ca_name if ca_name and pinned_ca is None else "<the TSA's root certificate>.pem",
+    )
+    if stamp.signature_checked:
+        source = (
+            "the certificates given with --tsa-ca" if pinned_ca is not None else f"{ca_name} from the bundle"
+        )
+        report.notes.append(
+            f"{tsr_name}: the checkpoint existed by {when}, says the time-stamping authority {stamp.tsa} "
+            f"(RFC 3161 timestamp no. {stamp.serial}; signature checked against {source})."
+        )
+    elif not library:
+        report.notes.append(
+            f"{tsr_name}: a timestamp dates the checkpoint {when} and its imprint matches {checkpoint_name}, "
+            "but its signature is unchecked: the rfc3161-client package is not installed "
+            f"(pip install rfc3161-client). Or check it in the unzipped bundle with: {command}"
+        )
+    else:
+        report.notes.append(
+            f"{tsr_name}: the time-stamping authority {stamp.tsa} dates the checkpoint {when} and the imprint "
+            f"matches {checkpoint_name}, but the bundle holds no TSA certificates, so the signature is "
+            f"unchecked. Pass the TSA's root with --tsa-ca, or check it in the unzipped bundle with: {command}"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="reviewshield verify", description=__doc__.split("\n\n")[0])
     parser.add_argument("bundle", help="the bundle ZIP")
     parser.add_argument("--key", help="the log's verifier key, as the platform publishes it")
+    parser.add_argument(
+        "--tsa-ca",
+        type=Path,
+        help="the time-stamping authority's root certificate(s), PEM, as it publishes them",
+    )
     args = parser.parse_args(argv)
-    report = verify_bundle(args.bundle, key=args.key)
+    report = verify_bundle(
+        args.bundle, key=args.key, tsa_ca=args.tsa_ca.read_bytes() if args.tsa_ca else None
+    )
     print(report.text())
     return 0 if report.ok else 1
 

@@ -23,6 +23,7 @@ from reviewshield.cases import access, services
 from reviewshield.cases import selectors as case_selectors
 from reviewshield.cases.models import OPEN_STATUSES, Case, CaseEvidence, CaseStatus, HarassmentType, Side
 from reviewshield.errors import NotFound, ReviewShieldError
+from reviewshield.evidence.downloads import blob_response
 from reviewshield.marketplace import selectors as market
 from reviewshield.marketplace.models import Platform, Review
 from reviewshield.policy import UnknownRuleset
@@ -229,14 +230,17 @@ def decide(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 @agent_only
-def evidence_file(request: HttpRequest, evidence_id: int) -> FileResponse:
-    item = CaseEvidence.objects.filter(pk=evidence_id).first()
+def evidence_file(request: HttpRequest, evidence_id: int) -> HttpResponse:
+    """The sealed original (default) or, with ?copy=clean, the copy the other side sees."""
+    item = CaseEvidence.objects.select_related("blob", "clean_blob").filter(pk=evidence_id).first()
     if item is None:
         raise Http404
     _case(request, item.case_id)
-    return FileResponse(
-        item.file.open("rb"), as_attachment=True, filename=item.original_name, content_type=item.content_type
-    )
+    clean = request.GET.get("copy") == "clean"
+    blob = item.clean_blob if clean else item.blob
+    if blob is None:
+        raise Http404
+    return blob_response(blob, filename_stem=f"evidence-{item.pk}{'-clean' if clean else ''}", inline=clean)
 
 
 @agent_only

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -21,8 +22,15 @@ from reviewshield.cases import services
 from reviewshield.cases.models import OPEN_STATUSES, Case, Side
 from reviewshield.errors import LinkInvalid, NotEligible, NotFound, ReviewShieldError, ValidationFailed
 from reviewshield.marketplace import selectors as market
-from reviewshield.web.common import bundle_download, only_for, posted_version
-from reviewshield.web.forms import ComplaintForm
+from reviewshield.web.common import (
+    bundle_download,
+    evidence_add,
+    evidence_file,
+    evidence_rows,
+    only_for,
+    posted_version,
+)
+from reviewshield.web.forms import ComplaintForm, EvidenceForm
 from reviewshield.web.guidance import GUIDANCE
 from reviewshield.web.templatetags.rs import local
 
@@ -72,10 +80,7 @@ def complain(request: HttpRequest, order_id: int, link_token: str | None = None)
             return render(request, "web/buyer/link_invalid.html", {"message": str(exc.message)}, status=410)
     form = ComplaintForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        files = [
-            services.UploadedEvidence(file=f, name=f.name or "file", content_type=f.content_type or "")
-            for f in form.cleaned_data["files"]
-        ]
+        files = form.uploads()
         try:
             case = services.case_file(
                 buyer=request.user,  # type: ignore[arg-type]
@@ -155,8 +160,28 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     return render(
         request,
         "web/buyer/case.html",
-        {"case": case, "events": case.events.select_related("actor").all(), "evidence": case.evidence.all()},
+        {
+            "case": case,
+            "events": case.events.select_related("actor").all(),
+            "evidence": evidence_rows(case, Side.BUYER),
+            "evidence_form": EvidenceForm(),
+            "evidence_action": reverse("web:case_evidence_add", args=[case.pk]),
+            "evidence_url": "web:case_evidence_file",
+        },
     )
+
+
+@require_POST
+@buyer_only
+def case_evidence_add(request: HttpRequest, case_id: int) -> HttpResponse:
+    _own_case(request, case_id)
+    return evidence_add(request, case_id, "web:case")
+
+
+@buyer_only
+def case_evidence_file(request: HttpRequest, case_id: int, evidence_id: int) -> HttpResponse:
+    _own_case(request, case_id)
+    return evidence_file(request, case_id, evidence_id)
 
 
 @buyer_only

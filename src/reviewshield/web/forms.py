@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from reviewshield.cases.models import HarassmentType
 from reviewshield.cases.services import MAX_NARRATIVE
+from reviewshield.evidence.intake import Upload
+from reviewshield.evidence.models import EvidenceKind
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -47,3 +49,51 @@ class ComplaintForm(forms.Form):
         error_messages={"required": _("Describe what happened.")},
     )
     files = MultipleFileField(label=_("Evidence files (you can add more later)"), required=False)
+    evidence_kind = forms.ChoiceField(
+        label=_("What are these files?"),
+        choices=[("", _("Choose a kind of evidence")), *EvidenceKind.choices],
+        required=False,
+    )
+    reference = forms.CharField(
+        label=_("Waybill number (for a courier waybill)"), max_length=64, required=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("files") and not data.get("evidence_kind"):
+            self.add_error("evidence_kind", _("Say what kind of evidence the files are."))
+        return data
+
+    def uploads(self) -> list[Upload]:
+        return uploads_from(self.cleaned_data)
+
+
+class EvidenceForm(forms.Form):
+    """Either side adds evidence of one kind to an open case."""
+
+    evidence_kind = forms.ChoiceField(
+        label=_("What are these files?"),
+        choices=[("", _("Choose a kind of evidence")), *EvidenceKind.choices],
+        error_messages={"required": _("Say what kind of evidence the files are.")},
+    )
+    files = MultipleFileField(label=_("Files"), error_messages={"required": _("Choose at least one file.")})
+    reference = forms.CharField(
+        label=_("Waybill number (for a courier waybill)"), max_length=64, required=False
+    )
+    description = forms.CharField(label=_("What does it show? (optional)"), max_length=500, required=False)
+
+    def uploads(self) -> list[Upload]:
+        return uploads_from(self.cleaned_data)
+
+
+def uploads_from(data: dict[str, Any]) -> list[Upload]:
+    return [
+        Upload(
+            file=f,
+            name=f.name or "file",
+            kind=data.get("evidence_kind") or "",
+            reference=data.get("reference") or "",
+            description=data.get("description") or "",
+        )
+        for f in data.get("files") or []
+    ]

@@ -17,6 +17,9 @@ EVENT_LABELS = {
     "sla_breached": _("The platform's deadline passed; the case was escalated"),
     "decided": _("The platform decided"),
     "evidence_added": _("Evidence added"),
+    "chat_cited": _("Chat evidence number cited"),
+    "chat_permission_granted": _("Buyer let agents read 90 days of chat"),
+    "chat_permission_revoked": _("Buyer took back the chat permission"),
 }
 
 ACTOR_LABELS = {

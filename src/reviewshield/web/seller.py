@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -22,8 +23,15 @@ from reviewshield.cases import services
 from reviewshield.cases.models import Case, Side
 from reviewshield.errors import NotFound, ReviewShieldError
 from reviewshield.privacy.masking import mask_personal_data
-from reviewshield.web.common import only_for, posted_version, refusal_text
-from reviewshield.web.forms import MultipleFileField
+from reviewshield.web.common import (
+    evidence_add,
+    evidence_file,
+    evidence_rows,
+    only_for,
+    posted_version,
+    refusal_text,
+)
+from reviewshield.web.forms import EvidenceForm, uploads_from
 
 seller_only = only_for(lambda user: user.role == Role.SELLER)
 
@@ -72,19 +80,41 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     return render(
         request,
         "web/seller/case.html",
-        {"case": case, "shown": masked_view(case), "events": case.events.all()},
+        {
+            "case": case,
+            "shown": masked_view(case),
+            "events": case.events.all(),
+            "evidence": evidence_rows(case, Side.SELLER),
+            "evidence_form": EvidenceForm(),
+            "evidence_action": reverse("web:seller_evidence_add", args=[case.pk]),
+            "evidence_url": "web:seller_evidence_file",
+        },
     )
+
+
+@require_POST
+@seller_only
+def case_evidence_add(request: HttpRequest, case_id: int) -> HttpResponse:
+    _seller_case(request, case_id)
+    return evidence_add(request, case_id, "web:seller_case")
+
+
+@seller_only
+def case_evidence_file(request: HttpRequest, case_id: int, evidence_id: int) -> HttpResponse:
+    _seller_case(request, case_id)
+    return evidence_file(request, case_id, evidence_id)
 
 
 @require_POST
 @seller_only
 def case_answer(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _seller_case(request, case_id)
-    files_field = MultipleFileField(required=False)
-    files = [
-        services.UploadedEvidence(file=f, name=f.name or "file", content_type=f.content_type or "")
-        for f in files_field.clean(request.FILES.getlist("files"))
-    ]
+    form = EvidenceForm(request.POST, request.FILES)
+    form.is_valid()  # the answer may come without files; a kind is needed only with them
+    files = uploads_from(form.cleaned_data) if request.FILES.getlist("files") else []
+    if files and not form.cleaned_data.get("evidence_kind"):
+        messages.error(request, _("Say what kind of evidence the files are."))
+        return redirect("web:seller_case", case_id=case.pk)
     try:
         services.case_answer(
             case_id=case.pk,

@@ -16,12 +16,22 @@ urlpatterns = [
     path("cases/", buyer.rights_centre, name="cases"),
     path("cases/<int:case_id>/", buyer.case_detail, name="case"),
     path("cases/<int:case_id>/bundle/", buyer.case_bundle, name="case_bundle"),
+    path("cases/<int:case_id>/evidence/", buyer.case_evidence_add, name="case_evidence_add"),
+    path(
+        "cases/<int:case_id>/evidence/<int:evidence_id>/", buyer.case_evidence_file, name="case_evidence_file"
+    ),
     path("cases/<int:case_id>/settlement/", buyer.case_settlement, name="case_settlement"),
     path("cases/<int:case_id>/withdraw/", buyer.case_withdraw, name="case_withdraw"),
     # seller
     path("seller/cases/", seller.cases, name="seller_cases"),
     path("seller/cases/<int:case_id>/", seller.case_detail, name="seller_case"),
     path("seller/cases/<int:case_id>/answer/", seller.case_answer, name="seller_answer"),
+    path("seller/cases/<int:case_id>/evidence/", seller.case_evidence_add, name="seller_evidence_add"),
+    path(
+        "seller/cases/<int:case_id>/evidence/<int:evidence_id>/",
+        seller.case_evidence_file,
+        name="seller_evidence_file",
+    ),
     # agent
     path("agent/", agent.queue, name="agent_queue"),
     path("agent/cases/<int:case_id>/", agent.workspace, name="agent_case"),

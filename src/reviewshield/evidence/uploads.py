@@ -1,0 +1,46 @@
+"""The one upload handler: every file goes to disk as it arrives, hashed and size-capped on the way.
+
+Django's default keeps files under 2.5 MB in memory and reads each file again to hash it. Here the
+SHA-256 is computed from the chunks already passing through, so a 500 MB video is read once, and
+anything past the largest limit any evidence kind allows is not written at all (the file is marked
+`rs_oversize` and refused by the intake with a clear message, instead of a dropped connection).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadhandler import TemporaryFileUploadHandler
+
+from reviewshield.evidence.kinds import kinds_with_limits
+
+
+def largest_upload_bytes() -> int:
+    return max(k.max_bytes for k in kinds_with_limits(settings.REVIEWSHIELD_VIDEO_MAX_MB << 20).values())
+
+
+class HashingUploadHandler(TemporaryFileUploadHandler):
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
+        super().new_file(*args, **kwargs)
+        self._digest = hashlib.sha256()
+        self._size = 0
+        self._limit = largest_upload_bytes()
+        self._oversize = False
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
+        self._size += len(raw_data)
+        if self._size > self._limit:
+            self._oversize = True  # keep reading the request, stop keeping the bytes
+            return None
+        self._digest.update(raw_data)
+        self.file.write(raw_data)
+        return None
+
+    def file_complete(self, file_size: int) -> Any:
+        uploaded = super().file_complete(self._size if not self._oversize else self.file.tell())
+        uploaded.rs_sha256 = None if self._oversize else self._digest.hexdigest()
+        uploaded.rs_size = self._size
+        uploaded.rs_oversize = self._oversize
+        return uploaded
