@@ -12,6 +12,11 @@ REVIEWSHIELD_QUEUE_REFRESH_SECONDS  how often an open agent queue refreshes itse
 REVIEWSHIELD_LOG_ORIGIN  the evidence log's name in its checkpoints, default "reviewshield.local/evidence"
 REVIEWSHIELD_LOG_KEY_FILE  the log's Ed25519 signing key, default <data dir>/log-ed25519.key (created)
 REVIEWSHIELD_CHECKPOINT_SECONDS  how often the worker signs a checkpoint of a grown log, default 60
+REVIEWSHIELD_EVIDENCE_DIR  where evidence files are stored locally, default <data dir>/evidence
+REVIEWSHIELD_EVIDENCE_S3_BUCKET  store evidence in S3 instead (with _ENDPOINT, _REGION, _ACCESS_KEY, _SECRET_KEY)
+REVIEWSHIELD_VIDEO_MAX_MB  the largest unboxing video accepted, default 500
+REVIEWSHIELD_IMAGE_MAX_PIXELS  larger images are refused as decompression bombs, default 60,000,000
+REVIEWSHIELD_CLAMD  optional virus scanner, tcp://host:port or unix:///path (fails closed when set)
 REVIEWSHIELD_TSA_URL  an RFC 3161 time-stamping authority that timestamps each signed checkpoint;
                       empty (the default) = no timestamps, no outside calls
 REVIEWSHIELD_TSA_CA_FILE  PEM with that TSA's root (and intermediate) certificates: its answers must
@@ -148,6 +153,8 @@ MEDIA_URL = "media/"
 REVIEWSHIELD_EVIDENCE_DIR = Path(os.environ.get("REVIEWSHIELD_EVIDENCE_DIR", DATA_DIR / "evidence"))
 _s3_bucket = os.environ.get("REVIEWSHIELD_EVIDENCE_S3_BUCKET", "")
 if _s3_bucket:
+    from botocore.config import Config as BotoConfig
+
     _evidence_storage: dict[str, object] = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
@@ -159,6 +166,14 @@ if _s3_bucket:
             "default_acl": None,
             "querystring_auth": True,
             "file_overwrite": True,  # keys are content hashes: the same key is the same bytes
+            # An object being read is buffered in memory up to this size, then in a temporary file
+            # (the default, 0, keeps a whole 500 MB video in memory).
+            "max_memory_size": 8 << 20,
+            # boto3 >= 1.36 adds CRC checksums to every request and checks them on every response;
+            # many S3-compatible stores refuse or lack them. Only where the S3 API demands one.
+            "client_config": BotoConfig(
+                request_checksum_calculation="when_required", response_checksum_validation="when_required"
+            ),
         },
     }
 else:

@@ -22,24 +22,9 @@ from PIL import Image
 from reviewshield.cases import services
 from reviewshield.cases.models import CaseEvent, CaseEvidence
 from reviewshield.evidence.models import Blob
-from tests.conftest import as_user, local
+from tests.conftest import as_user
+from tests.evidence.conftest import NOW
 from tests.samples import jpeg_with_gps, pdf, png, upload
-
-NOW = local(2026, 11, 12, 10, 0)
-
-
-@pytest.fixture
-def case(cast, time_machine):
-    time_machine.move_to(NOW, tick=False)
-    order = cast.order(trade_success_at=NOW - timedelta(days=2))
-    return services.case_file(
-        buyer=cast.bob,
-        order_id=order.pk,
-        harassment_types=["items_mailed"],
-        occurred_at=NOW - timedelta(hours=5),
-        narrative="A wreath arrived.",
-        now=NOW,
-    )
 
 
 def stored_files() -> set[str]:

@@ -17,6 +17,7 @@ from django.test import Client
 
 from reviewshield.cases import services
 from reviewshield.cases.models import CaseEvidence
+from reviewshield.chat import services as chat_services
 from tests.conftest import as_user, local
 from tests.samples import call_records, screenshot
 
@@ -111,6 +112,7 @@ def scene(cast, time_machine) -> Scene:
     eligible = cast.order(trade_success_at=TS)
     late = cast.order(trade_success_at=NOW - timedelta(days=40))
     _, raw = services.assisted_link_issue(agent=cast.erin, order_id=late.pk, reason="W-5", now=NOW)
+    chat_services.chat_permission_grant(case_id=waiting.pk, buyer=cast.bob, now=NOW)
     cases = [waiting, settling, deciding, decided]
     for c in cases:
         c.refresh_from_db()
@@ -135,6 +137,8 @@ def scene(cast, time_machine) -> Scene:
         "agent-assisted": (cast.erin, "/agent/assisted/"),
         "agent-assisted-found": (cast.erin, "/agent/assisted/?q=bob"),
         "agent-assisted-none": (cast.erin, "/agent/assisted/?q=Q-0"),
+        "agent-chat": (cast.erin, f"/agent/cases/{waiting.pk}/chat/"),
+        "agent-chat-refused": (cast.erin, f"/agent/cases/{deciding.pk}/chat/"),
         "not-found": (cast.bob, "/cases/999999/"),
         "forbidden": (cast.alice, "/orders/"),
     }
@@ -165,7 +169,8 @@ PAGE_NAMES = [
     "agent-queue", "agent-queue-filtered", "agent-queue-empty", "agent-queue-live",
     "agent-case-awaiting_response", "agent-case-settlement_proposed", "agent-case-awaiting_decision",
     "agent-case-upheld",
-    "agent-assisted", "agent-assisted-found", "agent-assisted-none", "not-found", "forbidden",
+    "agent-assisted", "agent-assisted-found", "agent-assisted-none", "agent-chat", "agent-chat-refused",
+    "not-found", "forbidden",
 ]  # fmt: skip
 
 
@@ -187,10 +192,10 @@ def test_the_page_list_covers_every_portal_address():
     names = {p.name for p in get_resolver("reviewshield.web.urls").url_patterns}
     checked_elsewhere = {"logout", "case_settlement", "case_withdraw", "case_bundle", "agent_bundle", "seller_answer", "agent_take", "agent_decide",
                          "agent_evidence", "case_evidence_add", "case_evidence_file", "seller_evidence_add",
-                         "seller_evidence_file"}  # fmt: skip
+                         "seller_evidence_file", "case_chat_cite", "case_chat_permission", "seller_chat_cite"}  # fmt: skip
     shown = {
         "home", "login", "orders", "complain", "assisted_file", "cases", "case", "seller_cases", "seller_case",
-        "agent_queue", "agent_case", "agent_assisted",
+        "agent_queue", "agent_case", "agent_assisted", "agent_chat",
     }  # fmt: skip
     assert names == shown | checked_elsewhere
 

@@ -19,7 +19,7 @@ from reviewshield.cases import access
 from reviewshield.cases.models import Case, Side
 from reviewshield.cases.selectors import case_get_for_user
 from reviewshield.chat.digest import excerpt_sha256, lines_of
-from reviewshield.chat.models import ChatCitation, ChatEvidence, ChatMessage, ChatPermission
+from reviewshield.chat.models import ChatCitation, ChatConversation, ChatEvidence, ChatMessage, ChatPermission
 from reviewshield.errors import NotFound, PermissionDenied
 
 
@@ -121,3 +121,28 @@ def case_chat_for_agent(user: Any, case_id: int) -> CaseChat:
         .order_by("sent_at", "pk")
     )
     return CaseChat(case=case, permission=permission, start=start, end=end, messages=messages)
+
+
+def case_conversations(case: Case, *, limit: int = 300) -> list[tuple[ChatConversation, list[ChatMessage]]]:
+    """The buyer's conversations with the case's shop and their latest messages, oldest first
+    (what the buyer picks a stretch from)."""
+    result = []
+    for conversation in ChatConversation.objects.filter(
+        buyer_id=case.buyer_id, shop_id=case.shop_id
+    ).order_by("-created_at", "-pk"):
+        latest = list(conversation.messages.order_by("-sent_at", "-pk")[:limit])
+        result.append((conversation, latest[::-1]))
+    return result
+
+
+def case_citations(case: Case) -> list[Excerpt]:
+    """The chat evidence numbers cited in this case with their messages from the platform's log."""
+    out = []
+    for citation in (
+        ChatCitation.objects.filter(case=case).select_related("evidence__conversation").order_by("at", "pk")
+    ):
+        evidence = citation.evidence
+        messages = list(evidence.messages.order_by("sent_at", "pk"))
+        intact = excerpt_sha256(evidence.conversation.key, lines_of(messages)) == evidence.sha256
+        out.append(Excerpt(evidence=evidence, messages=messages, intact=intact, viewer=citation.side))
+    return out

@@ -276,6 +276,7 @@ def demo_load(*, now: datetime, seed: int = 2026) -> dict[str, int]:
 
     demo = Demo(rng=rng, now=now, agents=agents)
     made = _complaints(demo, orders)
+    _chat_and_screenshots(buyers[0], now)
     from reviewshield.deadlines.claiming import deadlines_run_once
 
     while deadlines_run_once(worker="demo-loader", now=now, limit=500, lease=timedelta(minutes=5)):
@@ -377,4 +378,83 @@ def _advance(demo: Demo, case: Case, target: str, filed: datetime) -> None:
     elif target == "withdrawn":
         cases.case_withdraw(
             case_id=case.pk, buyer=case.buyer, reason="已与商家协商解决", now=filed + timedelta(hours=5)
+        )
+
+
+CHAT = [
+    ("seller", "亲，包裹已经发出了，请注意查收。"),
+    ("seller", "看到你给了差评，马上删掉，不然后果自负。"),
+    ("seller", "我知道你住哪儿，别逼我上门。"),
+    ("buyer", "请不要再骚扰我，我会向平台投诉。"),
+    ("seller", "删了差评给你返 20 元。"),
+]
+
+
+def _screenshot_png() -> bytes:
+    """A small drawn picture standing in for a phone screenshot (demo only)."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (360, 240), (245, 245, 245))
+    draw = ImageDraw.Draw(img)
+    for i, (side, _text) in enumerate(CHAT[:4]):
+        x = 20 if side == "seller" else 140
+        draw.rounded_rectangle(
+            (x, 20 + i * 52, x + 200, 60 + i * 52), 8, fill=(255, 255, 255) if x == 20 else (158, 234, 106)
+        )
+    draw.text((20, 222), "demo screenshot", fill=(120, 120, 120))
+    out = io.BytesIO()
+    img.save(out, format="PNG")
+    return out.getvalue()
+
+
+def _chat_and_screenshots(buyer: User, now: datetime) -> None:
+    """The demo buyer's open complaints get the shop's chat (one stretch cited) and a screenshot."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from reviewshield.chat import services as chat
+    from reviewshield.evidence.intake import Upload
+
+    open_cases = Case.objects.filter(
+        buyer=buyer, platform_id="taobao", status__in=["awaiting_response", "awaiting_decision"]
+    )
+    for case in open_cases.select_related("shop", "order")[:2]:
+        at = case.filed_at - timedelta(hours=6)
+        messages = [
+            chat.IncomingMessage(
+                message_id=f"{case.order.external_id}-m{i}",
+                sender=sender,
+                sent_at=at + timedelta(minutes=17 * i),
+                text=text,
+            )
+            for i, (sender, text) in enumerate(CHAT)
+        ]
+        conversation_id = f"CV-{case.order.external_id}"
+        chat.chat_messages_push(
+            platform="taobao",
+            conversation_id=conversation_id,
+            shop_id=case.shop.external_id,
+            buyer_id=buyer.username,
+            order_id=case.order.external_id,
+            messages=messages,
+            now=case.filed_at,
+        )
+        evidence = chat.chat_evidence_create(
+            buyer=buyer,
+            platform="taobao",
+            conversation_id=conversation_id,
+            first_message_id=messages[1].message_id,
+            last_message_id=messages[2].message_id,
+            now=case.filed_at,
+        )
+        chat.chat_evidence_cite(case_id=case.pk, user=buyer, number=evidence.number, now=case.filed_at)
+        shot = _screenshot_png()
+        cases.case_evidence_add(
+            case_id=case.pk,
+            user=buyer,
+            files=[
+                Upload(file=SimpleUploadedFile("chat.png", shot), name="聊天截图.png", kind="chat_screenshot")
+            ],
+            now=case.filed_at,
         )

@@ -28,6 +28,7 @@ from reviewshield.marketplace import selectors as market
 from reviewshield.marketplace.models import Platform, Review
 from reviewshield.policy import UnknownRuleset
 from reviewshield.policystore.services import ruleset_registry
+from reviewshield.web.chat import chat_context
 from reviewshield.web.common import bundle_download, only_for, posted_version, refusal_text
 
 PAGE_SIZES = (25, 50, 100, 200)
@@ -183,6 +184,7 @@ def workspace(request: HttpRequest, case_id: int) -> HttpResponse:
             "sla": case_selectors.sla_state(case, timezone.now()),
             "decidable": case.status == CaseStatus.AWAITING_DECISION,
             "posted": request.POST if request.method == "POST" else {},
+            **chat_context(case, Side.AGENT),
         },
     )
 

@@ -22,6 +22,7 @@ from reviewshield.cases import services
 from reviewshield.cases.models import OPEN_STATUSES, Case, Side
 from reviewshield.errors import LinkInvalid, NotEligible, NotFound, ReviewShieldError, ValidationFailed
 from reviewshield.marketplace import selectors as market
+from reviewshield.web.chat import chat_context
 from reviewshield.web.common import (
     bundle_download,
     evidence_add,
@@ -167,6 +168,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             "evidence_form": EvidenceForm(),
             "evidence_action": reverse("web:case_evidence_add", args=[case.pk]),
             "evidence_url": "web:case_evidence_file",
+            **chat_context(case, Side.BUYER),
         },
     )
 

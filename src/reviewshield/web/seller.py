@@ -23,6 +23,7 @@ from reviewshield.cases import services
 from reviewshield.cases.models import Case, Side
 from reviewshield.errors import NotFound, ReviewShieldError
 from reviewshield.privacy.masking import mask_personal_data
+from reviewshield.web.chat import chat_context
 from reviewshield.web.common import (
     evidence_add,
     evidence_file,
@@ -88,6 +89,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             "evidence_form": EvidenceForm(),
             "evidence_action": reverse("web:seller_evidence_add", args=[case.pk]),
             "evidence_url": "web:seller_evidence_file",
+            **chat_context(case, Side.SELLER),
         },
     )
 

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from reviewshield.web import agent, buyer, seller, views
+from reviewshield.web import agent, buyer, chat, seller, views
 
 app_name = "web"
 
@@ -17,6 +17,12 @@ urlpatterns = [
     path("cases/<int:case_id>/", buyer.case_detail, name="case"),
     path("cases/<int:case_id>/bundle/", buyer.case_bundle, name="case_bundle"),
     path("cases/<int:case_id>/evidence/", buyer.case_evidence_add, name="case_evidence_add"),
+    path("cases/<int:case_id>/chat/cite/", buyer.buyer_only(chat.buyer_cite_stretch), name="case_chat_cite"),
+    path(
+        "cases/<int:case_id>/chat/permission/",
+        buyer.buyer_only(chat.buyer_permission),
+        name="case_chat_permission",
+    ),
     path(
         "cases/<int:case_id>/evidence/<int:evidence_id>/", buyer.case_evidence_file, name="case_evidence_file"
     ),
@@ -28,6 +34,9 @@ urlpatterns = [
     path("seller/cases/<int:case_id>/answer/", seller.case_answer, name="seller_answer"),
     path("seller/cases/<int:case_id>/evidence/", seller.case_evidence_add, name="seller_evidence_add"),
     path(
+        "seller/cases/<int:case_id>/chat/cite/", seller.seller_only(chat.seller_cite), name="seller_chat_cite"
+    ),
+    path(
         "seller/cases/<int:case_id>/evidence/<int:evidence_id>/",
         seller.case_evidence_file,
         name="seller_evidence_file",
@@ -38,6 +47,7 @@ urlpatterns = [
     path("agent/cases/<int:case_id>/take/", agent.take, name="agent_take"),
     path("agent/cases/<int:case_id>/decide/", agent.decide, name="agent_decide"),
     path("agent/cases/<int:case_id>/bundle/", agent.bundle, name="agent_bundle"),
+    path("agent/cases/<int:case_id>/chat/", agent.agent_only(chat.agent_chat), name="agent_chat"),
     path("agent/evidence/<int:evidence_id>/", agent.evidence_file, name="agent_evidence"),
     path("agent/assisted/", agent.assisted, name="agent_assisted"),
 ]
