@@ -20,14 +20,14 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# libmagic sniffs the type of every evidence upload (python-magic loads it). Installed once, as
-# root, from Debian's packages.
+# libmagic sniffs the type of every evidence upload (python-magic loads it); the timestamp tests
+# run a local `openssl ts` authority. Installed once, as root, from Debian's packages.
 system:
-	@if ! ldconfig -p 2>/dev/null | grep -q 'libmagic.so.1'; then \
+	@if ! ldconfig -p 2>/dev/null | grep -q 'libmagic.so.1' || ! command -v openssl >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libmagic1 >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libmagic1 openssl >/dev/null; \
 	  else \
-	    echo "Evidence uploads need libmagic: run 'sudo apt-get install libmagic1'"; exit 1; \
+	    echo "Evidence uploads need libmagic and openssl: run 'sudo apt-get install libmagic1 openssl'"; exit 1; \
 	  fi; \
 	fi
 

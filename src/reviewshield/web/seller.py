@@ -58,20 +58,10 @@ def _seller_case(request: HttpRequest, case_id: int) -> Case:
 
 
 def masked_view(case: Case) -> dict[str, Any]:
-    """What of the buyer's statement and evidence a seller may read."""
-    private = case.buyer.personal_data
+    """What of the buyer's statement a seller may read (evidence: `common.evidence_rows`)."""
     return {
         "buyer_alias": case.buyer.public_alias,
-        "narrative": mask_personal_data(case.narrative, private),
-        "evidence": [
-            {
-                "name": mask_personal_data(e.original_name, private),
-                "description": mask_personal_data(e.description, private),
-                "size": e.size,
-                "side": e.get_side_display(),
-            }
-            for e in case.evidence.all()
-        ],
+        "narrative": mask_personal_data(case.narrative, case.buyer.personal_data),
     }
 
 
