@@ -15,6 +15,7 @@ import pytest
         "reviewshield.proofs.checkpoint",
         "reviewshield.proofs.timestamp",
         "reviewshield.proofs.bundle",
+        "reviewshield.proofs.chatdigest",
     ],
 )
 def test_imports_without_django(module):

@@ -2,7 +2,9 @@
 
 Anyone logged in may read checkpoints and consistency proofs (they reveal only sizes and hashes).
 An inclusion proof is about one case's record: the case's buyer and agents get the record with it;
-the seller gets the proof and the leaf hash, not the record, which may quote the buyer.
+the seller gets the proof and the leaf hash, not the record, which may quote the buyer. A chat
+evidence number's record (`chat_evidence:<id>`) belongs to no case: it is shown to whoever may see
+the number (agents, the buyer who made it, the shop's seller once it is cited against them).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from reviewshield.accounts.models import Role
 from reviewshield.api.core import ErrorOut, require_roles
 from reviewshield.cases import selectors
 from reviewshield.cases.models import Side
+from reviewshield.chat.selectors import chat_evidence_side_for_user
 from reviewshield.errors import NotFound
 from reviewshield.evidence import log
 from reviewshield.evidence.models import LogCheckpoint, LogLeaf, LogQueue
@@ -91,22 +94,16 @@ class InclusionOut(Schema):
 
 
 class InclusionQuery(Schema):
-    ref: str  # "event:<id>" or "evidence:<id>"
+    ref: str  # "event:<id>", "evidence:<id>" or "chat_evidence:<id>"
 
 
 @router.get(
     "/log/inclusion",
     response={200: InclusionOut, **ERRORS},
-    summary="Proof that a case event or evidence item is in the log",
+    summary="Proof that a case event, an evidence item or a chat evidence number is in the log",
 )
 def inclusion(request: HttpRequest, q: Query[InclusionQuery]) -> Any:
-    case_id = (
-        LogLeaf.objects.filter(ref=q.ref).values_list("case_id", flat=True).first()
-        or LogQueue.objects.filter(ref=q.ref).values_list("case_id", flat=True).first()
-    )
-    if case_id is None:
-        raise NotFound()
-    _case, side = selectors.case_get_for_user(request.auth, case_id)  # type: ignore[attr-defined]
+    side = _side_for_ref(request.auth, q.ref)  # type: ignore[attr-defined]
     found = log.inclusion_for(ref=q.ref, now=timezone.now())
     return {
         "ref": found.ref,
@@ -117,6 +114,23 @@ def inclusion(request: HttpRequest, q: Query[InclusionQuery]) -> Any:
         "proof": [h.hex() for h in found.proof],
         "checkpoint": _checkpoint_out(found.checkpoint),
     }
+
+
+def _side_for_ref(user: Any, ref: str) -> str:
+    """The side from which `user` sees the logged record `ref`; NotFound for outsiders and unknown refs."""
+    kind, _, key = ref.partition(":")
+    if kind == "chat_evidence":
+        if not (key.isascii() and key.isdigit()):
+            raise NotFound()
+        return chat_evidence_side_for_user(user, int(key))
+    case_id = (
+        LogLeaf.objects.filter(ref=ref).values_list("case_id", flat=True).first()
+        or LogQueue.objects.filter(ref=ref).values_list("case_id", flat=True).first()
+    )
+    if case_id is None:
+        raise NotFound()
+    _case, side = selectors.case_get_for_user(user, case_id)
+    return side
 
 
 class ConsistencyQuery(Schema):

@@ -36,6 +36,15 @@ def chat_evidence_viewer(evidence: ChatEvidence, user: Any) -> str | None:
     return None
 
 
+def chat_evidence_side_for_user(user: Any, evidence_id: int) -> str:
+    """The side from which `user` sees chat evidence `evidence_id`; NotFound for outsiders (no hint it exists)."""
+    evidence = ChatEvidence.objects.select_related("conversation").filter(pk=evidence_id).first()
+    viewer = chat_evidence_viewer(evidence, user) if evidence else None
+    if viewer is None:
+        raise NotFound()
+    return viewer
+
+
 def _cited_against_seller(evidence: ChatEvidence, user: Any) -> bool:
     # Until it is cited the stretch is the buyer's draft; once cited in a complaint against the
     # seller's shop, the seller may answer it.
