@@ -22,6 +22,10 @@ REVIEWSHIELD_TSA_URL  an RFC 3161 time-stamping authority that timestamps each s
 REVIEWSHIELD_TSA_CA_FILE  PEM with that TSA's root (and intermediate) certificates: its answers must
                       chain to them, and bundles carry them as tsa-ca.pem; empty = signatures unchecked
 REVIEWSHIELD_TSA_TIMEOUT_SECONDS  how long the worker waits for the TSA, default 10
+REVIEWSHIELD_WEBHOOK_TIMEOUT_SECONDS  how long the worker waits for a webhook receiver, default 10
+REVIEWSHIELD_WEBHOOK_BACKOFF_SECONDS  pause after a webhook's first failed attempt, doubling each time
+                      (at most 6 h), default 30
+REVIEWSHIELD_WEBHOOK_MAX_ATTEMPTS  attempts before a webhook delivery is given up, default 12
 """
 
 import os
@@ -74,6 +78,8 @@ INSTALLED_APPS = [
     "reviewshield.outbox",
     "reviewshield.evidence",
     "reviewshield.chat",
+    "reviewshield.webhooks",
+    "reviewshield.sanctions",
     "reviewshield.web",
     "reviewshield",  # the project-wide management commands (serve, worker, demo, import, policy)
 ]
@@ -210,6 +216,9 @@ REVIEWSHIELD_CHECKPOINT_SECONDS = int(os.environ.get("REVIEWSHIELD_CHECKPOINT_SE
 REVIEWSHIELD_TSA_URL = os.environ.get("REVIEWSHIELD_TSA_URL", "").strip()
 REVIEWSHIELD_TSA_CA_FILE = os.environ.get("REVIEWSHIELD_TSA_CA_FILE", "").strip()
 REVIEWSHIELD_TSA_TIMEOUT_SECONDS = float(os.environ.get("REVIEWSHIELD_TSA_TIMEOUT_SECONDS", "10"))
+REVIEWSHIELD_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("REVIEWSHIELD_WEBHOOK_TIMEOUT_SECONDS", "10"))
+REVIEWSHIELD_WEBHOOK_BACKOFF_SECONDS = float(os.environ.get("REVIEWSHIELD_WEBHOOK_BACKOFF_SECONDS", "30"))
+REVIEWSHIELD_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("REVIEWSHIELD_WEBHOOK_MAX_ATTEMPTS", "12"))
 
 REVIEWSHIELD_RULESET_DIRS = [
     p for p in os.environ.get("REVIEWSHIELD_RULESET_DIRS", "").split(os.pathsep) if p
@@ -221,5 +230,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("REVIEWSHIELD_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # httpx logs every request with its URL at INFO; webhook URLs may carry a receiver's token.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }

@@ -8,7 +8,9 @@ import pytest
 from django.utils import timezone
 
 from reviewshield.cases import services
+from reviewshield.sanctions import appeals
 from tests.samples import screenshot
+from tests.sanctions.conftest import decide
 
 CHECK = """() => {
   const visible = el => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
@@ -58,10 +60,21 @@ def test_every_portal_page_fits_a_360px_phone_and_is_labelled(cast, open_as, lan
     )
     services.case_answer(case_id=case.pk, seller=cast.alice, kind="defence", text="No.", now=now)
     fresh = cast.order(trade_success_at=now - timedelta(days=1))
+    upheld = decide(cast, "serious", now)  # a penalty, compensation due, and an appeal waiting
+    appeal = appeals.appeal_file(case_id=upheld.pk, user=cast.alice, reasons="Not us.", now=now)
+    rejected = decide(cast, None, now, outcome="reject")  # the buyer's appeal form
     pages = {
-        "bob": ["/", "/orders/", f"/orders/{fresh.pk}/complain/", "/cases/", f"/cases/{case.pk}/"],
-        "alice": ["/seller/cases/", f"/seller/cases/{case.pk}/"],
-        "erin": ["/agent/", f"/agent/cases/{case.pk}/", "/agent/assisted/?q=bob"],
+        "bob": [
+            "/",
+            "/orders/",
+            f"/orders/{fresh.pk}/complain/",
+            "/cases/",
+            f"/cases/{case.pk}/",
+            f"/cases/{rejected.pk}/",
+        ],
+        "alice": ["/seller/cases/", f"/seller/cases/{case.pk}/", f"/seller/shops/{cast.shop.pk}/sanctions/"],
+        "erin": ["/agent/", f"/agent/cases/{case.pk}/", "/agent/assisted/?q=bob", "/agent/compensations/"],
+        "frank": ["/agent/appeals/", f"/agent/appeals/{appeal.pk}/"],
     }
     for who, urls in pages.items():
         tab = open_as(who)

@@ -1,10 +1,11 @@
-"""The three journeys of the portals, each by real people in real headless Chromium, in zh-Hans and en.
+"""The journeys of the portals, each by real people in real headless Chromium, in zh-Hans and en.
 
 1. The buyer files with two evidence files → the seller answers B → an agent upholds → the buyer
    sees the decision.
 2. A buyer outside the window is refused → an agent issues an assisted link → the buyer files through it.
 3. The seller never answers → the worker moves the case on → an agent decides; the buyer's countdown
    and the agent's self-refreshing queue show each stage.
+4. The seller appeals an upheld complaint → a senior agent overturns it → the shop's penalty is gone.
 
 Every person has a browser of their own (own cookies); screenshots of every step go to
 test-artifacts/screenshots/.
@@ -24,6 +25,7 @@ from reviewshield.cases.models import Case, CaseStatus
 from reviewshield.deadlines.worker import run_worker
 from reviewshield.web.templatetags.rs import time_left_text
 from tests.samples import png
+from tests.sanctions.conftest import decide
 
 
 def tr(lang: str, text: str) -> str:
@@ -227,3 +229,35 @@ def test_journey_3_no_answer_the_worker_moves_it_on_and_an_agent_decides(
     buyer.reload()
     assert "No answer from the seller; the buyer's account is credible." in buyer.content()
     buyer.shot("decision")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_journey_4_the_seller_appeals_a_senior_agent_overturns_and_the_penalty_goes(cast, open_as, lang):
+    case = decide(cast, "serious", timezone.now())  # 12 class-A points: the shop is hidden for 7 days
+    sanctions = f"/seller/shops/{cast.shop.pk}/sanctions/"
+
+    seller = open_as("alice", sanctions)
+    expect(seller.locator("#in-force")).to_contain_text(tr(lang, "The shop is left out of search results"))
+    seller.shot("penalty-in-force")
+    seller.goto(f"{seller.base}/seller/cases/{case.pk}/")
+    seller.locator("#appeal-reasons").fill("是快递员打的电话，不是我们。 The courier called, not us.")
+    seller.shot("appealing")
+    seller.follow(seller.get_by_role("button", name=tr(lang, "File the appeal")))
+    expect(seller.locator("main")).to_contain_text(tr(lang, "Waiting for a senior agent"))
+    seller.shot("appealed")
+
+    senior = open_as("frank", "/agent/appeals/")
+    senior.shot("appeals")
+    senior.follow(senior.get_by_role("link", name=case.reference))
+    assert "The courier called, not us." in senior.content()
+    senior.locator("#outcome-overturned").check()
+    senior.locator("#appeal-decision-reasons").fill("通话记录显示是快递员。 The call log shows the courier.")
+    senior.follow(senior.get_by_role("button", name=tr(lang, "Record the appeal decision")))
+    assert tr(lang, "The appeal is decided; both sides were notified.") in senior.content()
+    senior.shot("overturned")
+    case.refresh_from_db()
+    assert case.status == CaseStatus.REJECTED
+
+    seller.goto(seller.base + sanctions)
+    expect(seller.locator("#in-force")).to_contain_text(tr(lang, "No penalty is in force."))
+    seller.shot("penalty-gone")

@@ -13,11 +13,17 @@ from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
+from django.db import transaction
 from django.test import Client
 
 from reviewshield.cases import services
 from reviewshield.cases.models import CaseEvidence
 from reviewshield.chat import services as chat_services
+from reviewshield.sanctions import appeals
+from reviewshield.sanctions import services as sanction_services
+from reviewshield.sanctions.models import Compensation
+from reviewshield.webhooks.models import WebhookDelivery, WebhookEndpoint
+from reviewshield.webhooks.services import webhook_emit
 from tests.conftest import as_user, local
 from tests.samples import call_records, screenshot
 
@@ -26,7 +32,7 @@ NOW = local(2026, 11, 12, 9, 0)
 
 # Words that are the same in both languages: the product's name, language names in the switcher,
 # the time zone in countdown titles, the currency sign's neighbours.
-NEUTRAL = ["ReviewShield", "English", "简体中文", "UTC", "API", "OpenAPI", "QQ", "ZIP", "SHA-256", "JPEG", "PNG",
+NEUTRAL = ["ReviewShield", "CSV", "Excel", "English", "简体中文", "UTC", "API", "OpenAPI", "QQ", "ZIP", "SHA-256", "JPEG", "PNG",
            "WebP", "GIF", "HEIC", "PDF", "MB", "UTF-8", "GB18030"]  # fmt: skip
 SHOWN_ATTRIBUTES = {"aria-label", "title", "placeholder", "alt"}
 
@@ -109,10 +115,40 @@ def scene(cast, time_machine) -> Scene:
     services.case_decide(
         case_id=decided.pk, agent=cast.erin, outcome="uphold", tier="serious", reasons="R-4", now=NOW
     )
+    # Appeals and compensation: the seller appeals the upheld case (it waits); the buyer appealed
+    # another upheld case, a senior agent let the decision stand, and its compensation was paid.
+    waiting_appeal = appeals.appeal_file(case_id=decided.pk, user=cast.alice, reasons="A-1", now=NOW)
+    _, reviewed = filed("N-5")
+    services.case_answer(case_id=reviewed.pk, seller=cast.alice, kind="defence", text="D-5", now=NOW)
+    services.case_decide(
+        case_id=reviewed.pk, agent=cast.erin, outcome="uphold", tier="ordinary", reasons="R-5", now=NOW
+    )
+    decided_appeal = appeals.appeal_file(case_id=reviewed.pk, user=cast.bob, reasons="A-2", now=NOW)
+    appeals.appeal_decide(
+        appeal_id=decided_appeal.pk, senior=cast.frank, outcome="stands", reasons="AR-2", now=NOW
+    )
+    sanction_services.compensation_mark_paid(
+        compensation_id=Compensation.objects.get(case=reviewed).pk,
+        user=cast.erin,
+        now=NOW,
+        payment_reference="P-1",
+    )
     eligible = cast.order(trade_success_at=TS)
     late = cast.order(trade_success_at=NOW - timedelta(days=40))
     _, raw = services.assisted_link_issue(agent=cast.erin, order_id=late.pk, reason="W-5", now=NOW)
     chat_services.chat_permission_grant(case_id=waiting.pk, buyer=cast.bob, now=NOW)
+    WebhookEndpoint.objects.create(name="Market-1", url="https://market.example/hooks")
+    with transaction.atomic():  # as the deciding service would, in its own transaction
+        events = [
+            webhook_emit(event=kind, payload={"case_reference": decided.reference}, now=NOW)
+            for kind in ("case.decided", "sanction.applied", "compensation.due")
+        ]
+    first, second, _ = WebhookDelivery.objects.order_by("id")
+    WebhookDelivery.objects.filter(pk=first.pk).update(delivered_at=NOW, attempts=1, last_status=204)
+    WebhookDelivery.objects.filter(pk=second.pk).update(
+        dead_at=NOW, attempts=12, last_error="timeout: no answer within 10 s (ReadTimeout)",
+        replayed_at=NOW, replayed_by=cast.admin,
+    )  # fmt: skip
     cases = [waiting, settling, deciding, decided]
     for c in cases:
         c.refresh_from_db()
@@ -139,13 +175,33 @@ def scene(cast, time_machine) -> Scene:
         "agent-assisted-none": (cast.erin, "/agent/assisted/?q=Q-0"),
         "agent-chat": (cast.erin, f"/agent/cases/{waiting.pk}/chat/"),
         "agent-chat-refused": (cast.erin, f"/agent/cases/{deciding.pk}/chat/"),
+        "agent-webhooks": (cast.erin, "/agent/webhooks/"),
+        "agent-webhooks-admin": (cast.admin, "/agent/webhooks/?status=dead&per=50"),
+        "agent-webhooks-empty": (cast.erin, "/agent/webhooks/?event=appeal.decided"),
+        "seller-sanctions": (cast.alice, f"/seller/shops/{cast.shop.pk}/sanctions/"),
+        "seller-sanctions-empty": (cast.alice, f"/seller/shops/{cast.jd_shop.pk}/sanctions/"),
+        "buyer-case-appeal-decided": (cast.bob, f"/cases/{reviewed.pk}/"),
+        "seller-case-appeal-decided": (cast.alice, f"/seller/cases/{reviewed.pk}/"),
+        "agent-appeals": (cast.erin, "/agent/appeals/"),
+        "agent-appeals-decided": (cast.erin, "/agent/appeals/?status=decided"),
+        "agent-appeal": (cast.frank, f"/agent/appeals/{waiting_appeal.pk}/"),
+        "agent-appeal-read-only": (cast.erin, f"/agent/appeals/{waiting_appeal.pk}/"),
+        "agent-appeal-decided": (cast.erin, f"/agent/appeals/{decided_appeal.pk}/"),
+        "agent-compensations": (cast.erin, "/agent/compensations/"),
+        "agent-compensations-paid": (cast.frank, "/agent/compensations/?status=paid&per=50"),
+        "agent-compensations-empty": (cast.erin, "/agent/compensations/?status=reversed"),
         "not-found": (cast.bob, "/cases/999999/"),
         "forbidden": (cast.alice, "/orders/"),
     }
     data = [
         *(c.reference for c in cases),
         *(o.external_id for o in cast.shop.orders.all()),
-        *(u.username for u in (cast.bob, cast.alice, cast.erin)),
+        *(u.username for u in (cast.bob, cast.alice, cast.erin, cast.admin)),
+        "Market-1",
+        reviewed.reference,
+        cast.frank.username,
+        *("A-1", "A-2", "AR-2", "P-1"),
+        *(str(e.id) for e in events if e is not None),
         cast.bob.public_alias,
         *(shop.name for shop in (cast.shop, cast.other_shop, cast.jd_shop)),
         "Oolong tea 250 g",
@@ -170,6 +226,10 @@ PAGE_NAMES = [
     "agent-case-awaiting_response", "agent-case-settlement_proposed", "agent-case-awaiting_decision",
     "agent-case-upheld",
     "agent-assisted", "agent-assisted-found", "agent-assisted-none", "agent-chat", "agent-chat-refused",
+    "agent-webhooks", "agent-webhooks-admin", "agent-webhooks-empty",
+    "seller-sanctions", "seller-sanctions-empty", "buyer-case-appeal-decided", "seller-case-appeal-decided",
+    "agent-appeals", "agent-appeals-decided", "agent-appeal", "agent-appeal-read-only", "agent-appeal-decided",
+    "agent-compensations", "agent-compensations-paid", "agent-compensations-empty",
     "not-found", "forbidden",
 ]  # fmt: skip
 
@@ -192,10 +252,13 @@ def test_the_page_list_covers_every_portal_address():
     names = {p.name for p in get_resolver("reviewshield.web.urls").url_patterns}
     checked_elsewhere = {"logout", "case_settlement", "case_withdraw", "case_bundle", "agent_bundle", "seller_answer", "agent_take", "agent_decide",
                          "agent_evidence", "case_evidence_add", "case_evidence_file", "seller_evidence_add",
-                         "seller_evidence_file", "case_chat_cite", "case_chat_permission", "seller_chat_cite"}  # fmt: skip
+                         "seller_evidence_file", "case_chat_cite", "case_chat_permission", "seller_chat_cite",
+                         "agent_webhook_replay", "case_appeal", "seller_appeal", "agent_appeal_decide",
+                         "agent_compensation_paid"}  # fmt: skip
     shown = {
         "home", "login", "orders", "complain", "assisted_file", "cases", "case", "seller_cases", "seller_case",
-        "agent_queue", "agent_case", "agent_assisted", "agent_chat",
+        "agent_queue", "agent_case", "agent_assisted", "agent_chat", "agent_webhooks",
+        "seller_sanctions", "agent_appeals", "agent_appeal", "agent_compensations",
     }  # fmt: skip
     assert names == shown | checked_elsewhere
 
@@ -209,6 +272,11 @@ def test_the_page_list_covers_every_portal_address():
         ("/orders/{order}/complain/", "bob", ("alice", 403), ("carol", 404)),
         ("/agent/evidence/{evidence}/", "erin", ("alice", 403), ("carol", 403)),
         ("/file/{token}/", "bob", ("alice", 403), ("carol", 410)),
+        ("/agent/webhooks/", "erin", ("alice", 403), ("bob", 403)),
+        ("/seller/shops/{shop}/sanctions/", "alice", ("bob", 403), ("dave", 404)),
+        ("/agent/appeals/", "erin", ("alice", 403), ("bob", 403)),
+        ("/agent/appeals/{appeal}/", "erin", ("alice", 403), ("bob", 403)),
+        ("/agent/compensations/", "erin", ("alice", 403), ("bob", 403)),
     ],
 )
 def test_each_page_as_owner_other_party_and_outsider(cast, time_machine, url, owner, other_party, outsider):
@@ -226,7 +294,27 @@ def test_each_page_as_owner_other_party_and_outsider(cast, time_machine, url, ow
     fresh = cast.order(trade_success_at=TS)
     late = cast.order(trade_success_at=NOW - timedelta(days=40))
     _, raw = services.assisted_link_issue(agent=cast.erin, order_id=late.pk, reason="why", now=NOW)
-    address = url.format(case=case.pk, order=fresh.pk, evidence=case.evidence.get().pk, token=raw)
+    decided = services.case_file(  # decided and appealed by the seller
+        buyer=cast.bob,
+        order_id=cast.order(trade_success_at=TS).pk,
+        harassment_types=["other"],
+        occurred_at=NOW,
+        narrative="y",
+        now=NOW,
+    )
+    services.case_answer(case_id=decided.pk, seller=cast.alice, kind="defence", text="no", now=NOW)
+    services.case_decide(
+        case_id=decided.pk, agent=cast.erin, outcome="uphold", tier="ordinary", reasons="r", now=NOW
+    )
+    appeal = appeals.appeal_file(case_id=decided.pk, user=cast.alice, reasons="wrong", now=NOW)
+    address = url.format(
+        case=case.pk,
+        order=fresh.pk,
+        evidence=case.evidence.get().pk,
+        token=raw,
+        shop=cast.shop.pk,
+        appeal=appeal.pk,
+    )
     people = {u.username: u for u in (cast.bob, cast.carol, cast.alice, cast.dave, cast.erin)}
     assert as_user(people[owner]).get(address).status_code == 200
     for name, status in (other_party, outsider):
@@ -245,6 +333,14 @@ def test_each_page_as_owner_other_party_and_outsider(cast, time_machine, url, ow
         ("/agent/cases/{case}/decide/", "alice", 403),
         ("/agent/cases/{case}/take/", "bob", 403),
         ("/agent/assisted/", "alice", 403),
+        ("/agent/webhooks/1/replay/", "alice", 403),
+        ("/agent/webhooks/1/replay/", "bob", 403),
+        ("/cases/{case}/appeal/", "carol", 404),
+        ("/cases/{case}/appeal/", "alice", 403),
+        ("/seller/cases/{case}/appeal/", "dave", 404),
+        ("/seller/cases/{case}/appeal/", "bob", 403),
+        ("/agent/appeals/1/decide/", "alice", 403),
+        ("/agent/compensations/1/paid/", "bob", 403),
     ],
 )
 def test_actions_refuse_everyone_but_their_party(cast, time_machine, url, who, status):

@@ -65,13 +65,18 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def _mount() -> None:
     # Imported here so each module can import `api.core` without a cycle.
-    from reviewshield.api import cases, chat, log, marketplace, policy
+    from reviewshield.api import cases, chat, log, marketplace, policy, sanctions
 
     api.add_router("/", marketplace.router)
     api.add_router("/", cases.router)
     api.add_router("/", chat.router)
     api.add_router("/", policy.router)
     api.add_router("/", log.router)
+    api.add_router("/", sanctions.router)
+
+    from reviewshield.api import webhooks
+
+    api.add_router("/", webhooks.router)
 
 
 _mount()

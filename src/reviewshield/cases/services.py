@@ -51,6 +51,8 @@ from reviewshield.marketplace.models import Order
 from reviewshield.outbox.services import notify
 from reviewshield.policy import OrderFacts, Ruleset, assess_filing, window_end
 from reviewshield.policystore.services import ruleset_registry, work_calendar
+from reviewshield.sanctions.services import sanctions_sync
+from reviewshield.webhooks.services import webhook_emit
 
 MAX_NARRATIVE = 5000
 # Deadline kinds this module schedules; handlers live in `cases.handlers`.
@@ -570,7 +572,32 @@ def case_decide(
             now=now,
             params={"outcome": outcome},
         )
+        case_decided_announce(case, now)
+        if outcome == "uphold":
+            # Points, node penalties and compensation, in this same transaction.
+            sanctions_sync(shop_id=case.shop_id, now=now, reason="decision", actor=agent)
         return case
+
+
+def case_decided_announce(case: Case, now: datetime, *, event: str = "case.decided", **extra: Any) -> None:
+    """Tell the marketplace (webhook) how a case was decided; ids and codes only, never buyer data."""
+    webhook_emit(
+        event=event,
+        payload={
+            "case": case.reference,
+            "order": case.order.external_id,
+            "shop": {"id": case.shop_id, "external_id": case.shop.external_id, "platform": case.platform_id},
+            "outcome": "upheld" if case.status == CaseStatus.UPHELD else "rejected",
+            "tier": case.tier,
+            "points": case.points,
+            "points_class": case.points_class,
+            "money_to_buyer": str(case.money_to_buyer) if case.money_to_buyer is not None else None,
+            "ruleset": case.ruleset_id,
+            "decided_at": case.decided_at.isoformat() if case.decided_at else None,
+            **extra,
+        },
+        now=now,
+    )
 
 
 def case_evidence_add(
@@ -584,8 +611,10 @@ def case_evidence_add(
     side_hint = Side.BUYER if buyer.pk == user.pk else Side.SELLER
     with _evidence_intake(files, side=side_hint, buyer=buyer) as prepared, transaction.atomic():
         case, side = case_lock_for(case_id, user, Side.BUYER, Side.SELLER)
-        if not case.is_open:
-            raise InvalidTransition(_("Evidence can be added only while the complaint is open."))
+        if not case.is_open and not case.appeals.filter(status="pending").exists():
+            raise InvalidTransition(
+                _("Evidence can be added only while the complaint or an appeal on it is open.")
+            )
         return [_store_evidence(case=case, side=side, user=user, item=item, now=now) for item in prepared]
 
 

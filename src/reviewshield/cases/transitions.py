@@ -27,6 +27,12 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.WITHDRAWN: frozenset(),
 }
 
+# An appeal decision may move a decided case once more: an upheld one overturned, a rejected one upheld.
+APPEAL_TRANSITIONS: dict[str, frozenset[str]] = {
+    S.UPHELD: frozenset({S.REJECTED}),
+    S.REJECTED: frozenset({S.UPHELD}),
+}
+
 _REFUSALS = {
     S.UPHELD: _("The complaint has been decided and upheld; it can no longer change this way."),
     S.REJECTED: _("The complaint has been decided; it can no longer change this way."),
@@ -112,10 +118,16 @@ def case_transition(
     expected_version: int | None = None,
     updates: dict[str, Any] | None = None,
     data: dict[str, Any] | None = None,
+    table: str = "workflow",
 ) -> Case:
-    """Move a case to `to`; raise InvalidTransition or Conflict. Call inside transaction.atomic()."""
+    """Move a case to `to`; raise InvalidTransition or Conflict. Call inside transaction.atomic().
+
+    `table="appeal"` checks the move against APPEAL_TRANSITIONS (only the appeal decision uses it)."""
     case = _locked(case_id, expected_version, case)
-    if to not in TRANSITIONS[case.status]:
+    allowed = (
+        APPEAL_TRANSITIONS.get(case.status, frozenset()) if table == "appeal" else TRANSITIONS[case.status]
+    )
+    if to not in allowed:
         raise InvalidTransition(_REFUSALS.get(case.status), details={"from": case.status, "to": to})
     return _write(
         case,

@@ -9,12 +9,15 @@ No Django, no clock: every function takes the instants it needs. Errors:
 from reviewshield.policy.calendar import BUSINESS_TZ, WorkCalendar
 from reviewshield.policy.evaluate import FilingAssessment, OrderFacts, assess_filing, local_iso, reason_text
 from reviewshield.policy.ruleset import (
+    MEASURES,
     OPTIONAL_WINDOWS,
     REQUIRED_WINDOWS,
     TIER_ORDER,
+    Node,
     Ruleset,
     RulesetError,
     RulesetRegistry,
+    Sanctions,
     TierOutcome,
     UnknownRuleset,
     Window,
@@ -24,15 +27,18 @@ from reviewshield.policy.windows import DeadlineResult, window_end
 
 __all__ = [
     "BUSINESS_TZ",
+    "MEASURES",
     "OPTIONAL_WINDOWS",
     "REQUIRED_WINDOWS",
     "TIER_ORDER",
     "DeadlineResult",
     "FilingAssessment",
+    "Node",
     "OrderFacts",
     "Ruleset",
     "RulesetError",
     "RulesetRegistry",
+    "Sanctions",
     "TierOutcome",
     "UnknownRuleset",
     "Window",

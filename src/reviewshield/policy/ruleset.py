@@ -33,8 +33,20 @@ REQUIRED_WINDOWS = (
     "appeal",  # from the decision
     "review",  # automatic review, from trade success
 )
-OPTIONAL_WINDOWS = ("evidence",)  # JD: once the platform steps in
+OPTIONAL_WINDOWS = ("evidence", "appeal_decide")  # JD: evidence once the platform steps in; appeal SLA
 TIER_ORDER = ("ordinary", "serious", "especially_serious")
+# What a node penalty can do to a shop; the marketplace enforces them from /api/shops/{id}/status.
+MEASURES = (
+    "hidden",  # 店铺屏蔽: the shop is left out of search
+    "no_new_listings",  # 限制发布商品
+    "listing_restricted",  # 限制发布商品 (A class wording)
+    "no_new_shop",  # 限制创建店铺
+    "no_site_messages",  # 限制发送站内信
+    "community_restricted",  # 限制社区功能
+    "public_warning",  # 公示警告
+    "closed",  # 关闭店铺
+    "sealed",  # 查封账户
+)
 
 
 class RulesetError(Exception):
@@ -79,6 +91,39 @@ class TierOutcome:
 
 
 @dataclass(frozen=True)
+class Node:
+    """A node penalty (节点处罚): reaching `at` points of a class in a year (or every `at` points when
+    `repeats`) applies `measures` for `days` (None: until a person lifts it, e.g. a sealed account)."""
+
+    points_class: PointsClass
+    at: int
+    measures: tuple[str, ...]
+    days: int | None
+    repeats: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.points_class}{'every' if self.repeats else ''}{self.at}"
+
+    @property
+    def severity(self) -> tuple[int, int, int]:
+        """Heavier first by permanence, then length, then how much it restricts."""
+        return (1 if self.days is None else 0, self.days or 0, len(self.measures))
+
+
+@dataclass(frozen=True)
+class Sanctions:
+    nodes: tuple[Node, ...] = ()
+    # A penalty lifts when its period ends and the seller has passed the rules exam [C].
+    exam_required: bool = True
+    # Year-end reset: class A is cleared; class B is cleared below this and kept at or above it [C].
+    keep_b_from: int = 48
+    # The seller credit blacklist: how long a listing lasts, and which tiers count as serious.
+    blacklist_days: int = 365
+    blacklist_serious_tiers: tuple[str, ...] = ("serious", "especially_serious")
+
+
+@dataclass(frozen=True)
 class Ruleset:
     id: str
     platform: str
@@ -97,6 +142,7 @@ class Ruleset:
     contract_end_points: int | None = None
     # Taobao [S]: once upheld, a later settlement with the buyer no longer takes the points back.
     settlement_reverses_upheld: bool = False
+    sanctions: Sanctions = field(default_factory=Sanctions)
     path: Path | None = field(default=None, compare=False)
 
 
@@ -212,7 +258,10 @@ _TOP_KEYS = {
     "blacklist_upheld_threshold",
     "contract_end_points",
     "settlement_reverses_upheld",
+    "sanctions",
 }
+_SANCTION_KEYS = {"exam_required", "keep_b_from", "blacklist_days", "blacklist_serious_tiers", "nodes"}
+_NODE_KEYS = {"class", "at", "every", "days", "measures", "note"}
 _WINDOW_KEYS = {"kind", "amount", "unit", "day_start", "day_end", "note"}
 _TIER_KEYS = {
     "points",
@@ -276,6 +325,7 @@ def load_ruleset(path: Path) -> Ruleset:
         ),
         contract_end_points=contract_end_points,
         settlement_reverses_upheld=settlement_reverses,
+        sanctions=_sanctions(r, data),
         path=path,
     )
 
@@ -338,6 +388,51 @@ def _tiers(r: _Reader, data: Mapping[str, Any]) -> Mapping[str, TierOutcome]:
             extra_points_class=extra_class,
         )
     return MappingProxyType(tiers)
+
+
+def _sanctions(r: _Reader, data: Mapping[str, Any]) -> Sanctions:
+    if "sanctions" not in data:
+        return Sanctions()
+    table = r.table(data, "sanctions", _SANCTION_KEYS)
+    exam = table.get("exam_required", True)
+    if not isinstance(exam, bool):
+        raise r.fail("sanctions.exam_required", f"must be true or false (got {exam!r})")
+    serious = table.get("blacklist_serious_tiers", ["serious", "especially_serious"])
+    if not isinstance(serious, list) or any(t not in TIER_ORDER for t in serious):
+        raise r.fail("sanctions.blacklist_serious_tiers", f"must be a list of {', '.join(TIER_ORDER)}")
+    raw_nodes = table.get("nodes", [])
+    if not isinstance(raw_nodes, list):
+        raise r.fail("sanctions.nodes", "must be an array of tables ([[sanctions.nodes]])")
+    nodes: list[Node] = []
+    for i, item in enumerate(raw_nodes):
+        key = f"sanctions.nodes[{i}]"
+        if not isinstance(item, dict):
+            raise r.fail(key, "must be a table")
+        r.no_unknown_keys(item, key, _NODE_KEYS)
+        if ("at" in item) == ("every" in item):
+            raise r.fail(key, "give exactly one of at (a threshold) or every (each so many points)")
+        repeats = "every" in item
+        at = r.integer(item, f"{key}.{'every' if repeats else 'at'}")
+        measures = item.get("measures")
+        if not isinstance(measures, list) or not measures or any(m not in MEASURES for m in measures):
+            raise r.fail(f"{key}.measures", f"must be a non-empty list of {', '.join(MEASURES)}")
+        node = Node(
+            points_class=cast(PointsClass, r.string(item, f"{key}.class", ("A", "B"))),
+            at=at,
+            measures=tuple(measures),
+            days=r.integer(item, f"{key}.days") if "days" in item else None,
+            repeats=repeats,
+        )
+        if any(n.key == node.key for n in nodes):
+            raise r.fail(key, f"a second node {node.key}")
+        nodes.append(node)
+    return Sanctions(
+        nodes=tuple(nodes),
+        exam_required=exam,
+        keep_b_from=r.integer(table, "sanctions.keep_b_from") if "keep_b_from" in table else 48,
+        blacklist_days=r.integer(table, "sanctions.blacklist_days") if "blacklist_days" in table else 365,
+        blacklist_serious_tiers=tuple(serious),
+    )
 
 
 class RulesetRegistry:

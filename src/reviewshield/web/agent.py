@@ -1,7 +1,9 @@
-"""The agent's pages: the queue, the case workspace, deciding, and assisted filing.
+"""The agent's pages: the queue, the case workspace, deciding, assisted filing, the webhook log, the
+appeals queue and an appeal's decision, and compensation orders.
 
 Thin like the other portals: the queue and its counters come from `cases.selectors`, every change
-from `cases.services`; the pages only parse what was sent and show what came back.
+from `cases.services` (appeals and compensation: `sanctions`); the pages only parse what was sent
+and show what came back.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
@@ -28,8 +32,15 @@ from reviewshield.marketplace import selectors as market
 from reviewshield.marketplace.models import Platform, Review
 from reviewshield.policy import UnknownRuleset
 from reviewshield.policystore.services import ruleset_registry
+from reviewshield.sanctions import appeals as sanction_appeals
+from reviewshield.sanctions import selectors as sanctions
+from reviewshield.sanctions import services as sanction_services
+from reviewshield.sanctions.models import AppealStatus, CompensationStatus
 from reviewshield.web.chat import chat_context
-from reviewshield.web.common import bundle_download, only_for, posted_version, refusal_text
+from reviewshield.web.common import bundle_download, next_or, only_for, posted_version, refusal_text
+from reviewshield.webhooks import services as webhook_services
+from reviewshield.webhooks.models import EVENTS, DeliveryStatus
+from reviewshield.webhooks.selectors import webhook_delivery_list
 
 PAGE_SIZES = (25, 50, 100, 200)
 
@@ -134,6 +145,7 @@ WINDOW_LABELS = {
     "decide": gettext_lazy("Platform decides"),
     "assisted_link": gettext_lazy("Assisted filing link stays valid"),
     "appeal": gettext_lazy("Either side appeals after the decision"),
+    "appeal_decide": gettext_lazy("A senior agent decides an appeal"),
     "review": gettext_lazy("Buyer may review after trade success"),
     "evidence": gettext_lazy("Sides add evidence"),
 }
@@ -184,6 +196,7 @@ def workspace(request: HttpRequest, case_id: int) -> HttpResponse:
             "sla": case_selectors.sla_state(case, timezone.now()),
             "decidable": case.status == CaseStatus.AWAITING_DECISION,
             "posted": request.POST if request.method == "POST" else {},
+            "appeals": case.appeals.select_related("filed_by").order_by("filed_at", "id"),
             **chat_context(case, Side.AGENT),
         },
     )
@@ -303,3 +316,239 @@ def assisted(request: HttpRequest) -> HttpResponse:
         {"query": query, "rows": rows, "form": form, "issued": issued},
         status=422 if form.errors else 200,
     )
+
+
+WEBHOOK_EVENT_LABELS = {
+    "sanction.applied": gettext_lazy("Sanction applied"),
+    "sanction.lifted": gettext_lazy("Sanction lifted"),
+    "case.decided": gettext_lazy("Case decided"),
+    "appeal.decided": gettext_lazy("Appeal decided"),
+    "compensation.due": gettext_lazy("Compensation due"),
+}
+WEBHOOK_PROBLEMS = {
+    "timeout": gettext_lazy("No answer in time"),
+    "unreachable": gettext_lazy("Could not connect"),
+    "skipped": gettext_lazy("Not sent: the endpoint was not answering"),
+    "invalid_url": gettext_lazy("The endpoint's address is not valid"),
+    "failed": gettext_lazy("The request failed"),
+}
+
+
+class WebhookFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=gettext_lazy("Status"),
+        required=False,
+        choices=[("", gettext_lazy("Any status")), *DeliveryStatus.choices],
+    )
+    event = forms.ChoiceField(
+        label=gettext_lazy("Event"),
+        required=False,
+        choices=[("", gettext_lazy("All events")), *((e, WEBHOOK_EVENT_LABELS.get(e, e)) for e in EVENTS)],
+    )
+    per = forms.TypedChoiceField(
+        label=gettext_lazy("Per page"),
+        required=False,
+        coerce=int,
+        empty_value=PAGE_SIZES[0],
+        choices=[(n, str(n)) for n in PAGE_SIZES],
+    )
+
+
+def _webhook_answer(delivery: Any) -> str:
+    """The last attempt in words: the receiver's status code, or why there was none ("" before any)."""
+    if delivery.last_status is not None:
+        return _("Answered %(status)d") % {"status": delivery.last_status}
+    return str(WEBHOOK_PROBLEMS.get(delivery.last_problem, ""))
+
+
+@only_for(webhook_services.can_read_deliveries)
+def webhooks(request: HttpRequest) -> HttpResponse:
+    """The webhook delivery log, newest first; admins may send a delivery again."""
+    form = WebhookFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    per = data.get("per") or PAGE_SIZES[0]
+    deliveries = webhook_delivery_list(status=data.get("status") or None, event=data.get("event") or None)
+    page = Paginator(deliveries, per).get_page(request.GET.get("page"))
+    rows = [
+        {
+            "delivery": d,
+            "event": WEBHOOK_EVENT_LABELS.get(d.event.event, d.event.event),
+            "answer": _webhook_answer(d),
+        }
+        for d in page.object_list
+    ]
+    return render(
+        request,
+        "web/agent/webhooks.html",
+        {"form": form, "page": page, "rows": rows, "can_replay": webhook_services.can_replay(request.user)},
+    )
+
+
+@require_POST
+@only_for(webhook_services.can_replay)
+def webhook_replay(request: HttpRequest, delivery_id: int) -> HttpResponse:
+    try:
+        delivery = webhook_services.webhook_replay(
+            delivery_id=delivery_id, user=request.user, now=timezone.now()
+        )
+    except NotFound as exc:
+        raise Http404 from exc
+    except ReviewShieldError as exc:
+        messages.error(request, refusal_text(exc))
+    else:
+        messages.success(
+            request,
+            _(
+                "Delivery %(id)d (%(event)s to %(endpoint)s) is due again now; the worker sends it within a few "
+                "seconds."
+            )
+            % {
+                "id": delivery.pk,
+                "event": WEBHOOK_EVENT_LABELS.get(delivery.event.event, delivery.event.event),
+                "endpoint": delivery.endpoint.name,
+            },
+        )
+    back = request.POST.get("next", "")
+    if not (
+        back.startswith("/") and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})
+    ):
+        back = reverse("web:agent_webhooks")
+    return redirect(back)
+
+
+@agent_only
+def appeals(request: HttpRequest) -> HttpResponse:
+    """The appeals queue: waiting ones by their decide-by date (overdue marked), or the decided ones."""
+    status = (
+        AppealStatus.DECIDED if request.GET.get("status") == AppealStatus.DECIDED else AppealStatus.PENDING
+    )
+    now = timezone.now()
+    page = Paginator(sanctions.appeal_queue(status=status), PAGE_SIZES[0]).get_page(request.GET.get("page"))
+    rows = [
+        {"appeal": a, "overdue": a.status == AppealStatus.PENDING and a.decide_by <= now}
+        for a in page.object_list
+    ]
+    return render(request, "web/agent/appeals.html", {"status": status, "page": page, "rows": rows})
+
+
+def _appeal_decider(user: Any, appeal: Any) -> tuple[bool, str]:
+    """May this person decide the appeal, and if not, why (the service checks the same again)."""
+    if appeal.status != AppealStatus.PENDING:
+        return False, ""
+    if user.role not in sanction_appeals.SENIOR:
+        return False, _("Only a senior agent decides appeals.")
+    if appeal.case.decided_by_id == user.pk:
+        return False, _("You made the first decision; another senior agent must decide the appeal.")
+    return True, ""
+
+
+@agent_only
+def appeal(request: HttpRequest, appeal_id: int) -> HttpResponse:
+    found = sanctions.appeal_get(appeal_id)
+    if found is None:
+        raise Http404
+    case = found.case
+    try:
+        preview = services.decision_preview(case)
+    except UnknownRuleset:  # a ruleset file removed since: the appeal can still be read
+        preview = []
+    may_decide, why_not = _appeal_decider(request.user, found)
+    return render(
+        request,
+        "web/agent/appeal.html",
+        {
+            "appeal": found,
+            "case": case,
+            "others": case.appeals.exclude(pk=found.pk).order_by("filed_at", "id"),
+            "overdue": found.status == AppealStatus.PENDING and found.decide_by <= timezone.now(),
+            "preview": preview,
+            "may_decide": may_decide,
+            "why_not": why_not,
+            "posted": request.POST if request.method == "POST" else {},
+        },
+    )
+
+
+@require_POST
+@agent_only
+def appeal_decide(request: HttpRequest, appeal_id: int) -> HttpResponse:
+    if sanctions.appeal_get(appeal_id) is None:
+        raise Http404
+    try:
+        sanction_appeals.appeal_decide(
+            appeal_id=appeal_id,
+            senior=request.user,  # type: ignore[arg-type]
+            outcome=request.POST.get("outcome", ""),
+            reasons=request.POST.get("reasons", ""),
+            new_tier=request.POST.get("new_tier") or None,
+            expected_version=posted_version(request),
+            now=timezone.now(),
+        )
+    except ReviewShieldError as exc:
+        messages.error(request, refusal_text(exc))
+        # The appeal again with what the senior agent wrote, so nothing typed is lost.
+        response = appeal(request, appeal_id)
+        response.status_code = 422
+        return response
+    messages.success(request, _("The appeal is decided; both sides were notified."))
+    return redirect("web:agent_appeal", appeal_id=appeal_id)
+
+
+class CompensationFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=gettext_lazy("Status"),
+        required=False,
+        choices=[("", gettext_lazy("Any status")), *CompensationStatus.choices],
+    )
+    per = forms.TypedChoiceField(
+        label=gettext_lazy("Per page"),
+        required=False,
+        coerce=int,
+        empty_value=PAGE_SIZES[0],
+        choices=[(n, str(n)) for n in PAGE_SIZES],
+    )
+
+
+@agent_only
+def compensations(request: HttpRequest) -> HttpResponse:
+    """Compensation orders, newest first; the same filter downloads as CSV from the API."""
+    form = CompensationFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    status = data.get("status") or ""
+    page = Paginator(
+        sanctions.compensation_list(status=status or None), data.get("per") or PAGE_SIZES[0]
+    ).get_page(request.GET.get("page"))
+    csv_url = reverse("api:compensation_csv") + (f"?{urlencode({'status': status})}" if status else "")
+    return render(
+        request,
+        "web/agent/compensations.html",
+        {
+            "form": form,
+            "page": page,
+            "csv_url": csv_url,
+            "can_mark_paid": request.user.role in access.AGENT_ROLES,  # type: ignore[union-attr]
+        },
+    )
+
+
+@require_POST
+@agent_only
+def compensation_paid(request: HttpRequest, compensation_id: int) -> HttpResponse:
+    try:
+        paid = sanction_services.compensation_mark_paid(
+            compensation_id=compensation_id,
+            user=request.user,  # type: ignore[arg-type]
+            now=timezone.now(),
+            payment_reference=request.POST.get("payment_reference", "").strip(),
+        )
+    except NotFound as exc:
+        raise Http404 from exc
+    except ReviewShieldError as exc:
+        messages.error(request, refusal_text(exc))
+    else:
+        messages.success(
+            request,
+            _("The compensation for %(case)s (order %(order)s) is marked paid.")
+            % {"case": paid.case.reference, "order": paid.case.order.external_id},
+        )
+    return redirect(next_or(request, reverse("web:agent_compensations")))

@@ -24,6 +24,8 @@ from reviewshield.errors import LinkInvalid, NotEligible, NotFound, ReviewShield
 from reviewshield.marketplace import selectors as market
 from reviewshield.web.chat import chat_context
 from reviewshield.web.common import (
+    appeal_add,
+    appeal_context,
     bundle_download,
     evidence_add,
     evidence_file,
@@ -31,7 +33,7 @@ from reviewshield.web.common import (
     only_for,
     posted_version,
 )
-from reviewshield.web.forms import ComplaintForm, EvidenceForm
+from reviewshield.web.forms import AppealForm, ComplaintForm, EvidenceForm
 from reviewshield.web.guidance import GUIDANCE
 from reviewshield.web.templatetags.rs import local
 
@@ -157,7 +159,10 @@ def _own_case(request: HttpRequest, case_id: int) -> Case:
 
 @buyer_only
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = _own_case(request, case_id)
+    return _case_page(request, _own_case(request, case_id))
+
+
+def _case_page(request: HttpRequest, case: Case, appeal_form: AppealForm | None = None) -> HttpResponse:
     return render(
         request,
         "web/buyer/case.html",
@@ -168,9 +173,22 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             "evidence_form": EvidenceForm(),
             "evidence_action": reverse("web:case_evidence_add", args=[case.pk]),
             "evidence_url": "web:case_evidence_file",
+            "appeal_action": reverse("web:case_appeal", args=[case.pk]),
+            **appeal_context(case, Side.BUYER, timezone.now(), appeal_form),
             **chat_context(case, Side.BUYER),
         },
+        status=422 if appeal_form is not None else 200,
     )
+
+
+@require_POST
+@buyer_only
+def case_appeal(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _own_case(request, case_id)
+    refused = appeal_add(request, case.pk)
+    if refused is None:
+        return redirect("web:case", case_id=case.pk)
+    return _case_page(request, case, refused)  # what the buyer wrote stays in the form
 
 
 @require_POST

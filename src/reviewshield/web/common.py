@@ -1,8 +1,10 @@
-"""What every portal's views share: who may open a page, the posted version, refusals as text, downloads."""
+"""What every portal's views share: who may open a page, the posted version, refusals as text, downloads,
+and appeals on a party's case page."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
@@ -12,14 +14,21 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from reviewshield.cases import services
+from reviewshield.cases.models import Case, CaseStatus, Side
 from reviewshield.cases.selectors import evidence_copy_for, evidence_for_user
 from reviewshield.errors import NotFound, ReviewShieldError
 from reviewshield.evidence.downloads import blob_response
+from reviewshield.policy import UnknownRuleset
 from reviewshield.privacy.masking import mask_personal_data
-from reviewshield.web.forms import EvidenceForm
+from reviewshield.sanctions.appeals import appeal_file, appeal_state_for
+from reviewshield.sanctions.models import AppealStatus
+from reviewshield.web.forms import AppealForm, EvidenceForm
+from reviewshield.web.templatetags.rs import local
 
 
 def only_for(allowed: Callable[[Any], bool]) -> Callable[[Any], Any]:
@@ -123,3 +132,69 @@ def evidence_file(request: HttpRequest, case_id: int, evidence_id: int) -> HttpR
     except NotFound as exc:
         raise Http404 from exc
     return blob_response(blob, filename_stem=f"evidence-{item.pk}", inline=request.GET.get("view") == "1")
+
+
+def appeal_context(case: Case, side: str, now: datetime, form: AppealForm | None = None) -> dict[str, Any]:
+    """What a party's case page shows about appeals: the window, the form while this side may file,
+    and the appeals so far (the other side's without its reasons, which may carry personal data).
+
+    `form` is the one just refused, so what the person typed is still there.
+    """
+    try:
+        state = appeal_state_for(case)
+    except UnknownRuleset:  # a ruleset file removed since the decision: show the case, offer no appeal
+        state = {"open": False, "ends": None}
+    appeals = list(case.appeals.order_by("filed_at", "id"))
+    pending = any(a.status == AppealStatus.PENDING for a in appeals)
+    window_open = state["open"] and state["ends"] > now
+    # Whom the service would refuse anyway sees no form: one appeal per side, one waiting at a time,
+    # and a rejection leaves the seller nothing to appeal.
+    may_file = (
+        window_open
+        and not any(a.side == side for a in appeals)
+        and not (side == Side.SELLER and case.status == CaseStatus.REJECTED)
+    )
+    return {
+        "appeal_ends": state["ends"] if window_open else None,
+        "appeal_closed": state["ends"] if state["open"] and not window_open else None,
+        "appeal_form": (form or AppealForm()) if may_file and not pending else None,
+        "appeal_waiting": may_file and pending,
+        "appeals": [{"appeal": a, "own": a.side == side} for a in appeals],
+        # Either side may add evidence while an appeal waits for its decision.
+        "evidence_open": case.is_open or pending,
+    }
+
+
+def appeal_add(request: HttpRequest, case_id: int) -> AppealForm | None:
+    """File an appeal from a case page. None when filed; else the form back, the refusal as a message."""
+    form = AppealForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return form
+    try:
+        appeal = appeal_file(
+            case_id=case_id,
+            user=request.user,  # type: ignore[arg-type]
+            reasons=form.cleaned_data["reasons"],
+            files=form.uploads(),
+            now=timezone.now(),
+        )
+    except ReviewShieldError as exc:
+        messages.error(request, refusal_text(exc))
+        return form
+    messages.success(
+        request,
+        _("Your appeal was filed. A senior agent decides it by %(decide_by)s (Beijing time).")
+        % {"decide_by": local(appeal.decide_by)},
+    )
+    return None
+
+
+def next_or(request: HttpRequest, default: str) -> str:
+    """The page a form came from (its `next` field), if it is one of ours; else `default`."""
+    back = request.POST.get("next", "")
+    if back.startswith("/") and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return back
+    return default

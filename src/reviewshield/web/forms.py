@@ -86,6 +86,36 @@ class EvidenceForm(forms.Form):
         return uploads_from(self.cleaned_data)
 
 
+class AppealForm(forms.Form):
+    """Either side appeals a decision: reasons, and new evidence of one kind if they have it."""
+
+    reasons = forms.CharField(
+        label=_("Why is the decision wrong?"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=MAX_NARRATIVE,
+        error_messages={"required": _("Write why the decision is wrong; the senior agent reads it.")},
+    )
+    files = MultipleFileField(label=_("New evidence files (optional)"), required=False)
+    evidence_kind = forms.ChoiceField(
+        label=_("What are these files?"),
+        choices=[("", _("Choose a kind of evidence")), *EvidenceKind.choices],
+        required=False,
+    )
+    reference = forms.CharField(
+        label=_("Waybill number (for a courier waybill)"), max_length=64, required=False
+    )
+    description = forms.CharField(label=_("What does it show? (optional)"), max_length=500, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("files") and not data.get("evidence_kind"):
+            self.add_error("evidence_kind", _("Say what kind of evidence the files are."))
+        return data
+
+    def uploads(self) -> list[Upload]:
+        return uploads_from(self.cleaned_data)
+
+
 def uploads_from(data: dict[str, Any]) -> list[Upload]:
     return [
         Upload(

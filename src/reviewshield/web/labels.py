@@ -1,4 +1,4 @@
-"""Words for what the timeline shows: one translated sentence per event kind."""
+"""Words for what the pages show: one translated sentence per event kind and per penalty measure."""
 
 from __future__ import annotations
 
@@ -20,6 +20,22 @@ EVENT_LABELS = {
     "chat_cited": _("Chat evidence number cited"),
     "chat_permission_granted": _("Buyer let agents read 90 days of chat"),
     "chat_permission_revoked": _("Buyer took back the chat permission"),
+    "appeal_filed": _("An appeal against the decision was filed"),
+    "appeal_decided": _("A senior agent decided the appeal"),
+    "appeal_stale": _("The appeal was not decided in time; senior agents were alerted"),
+}
+
+# What each node-penalty measure (`policy.ruleset.MEASURES`) means for the seller.
+MEASURE_LABELS = {
+    "hidden": _("The shop is left out of search results"),
+    "no_new_listings": _("No new items may be listed"),
+    "listing_restricted": _("Listing new items is restricted"),
+    "no_new_shop": _("No new shop may be opened"),
+    "no_site_messages": _("No messages may be sent on the site"),
+    "community_restricted": _("Community features are restricted"),
+    "public_warning": _("A public warning is shown on the shop"),
+    "closed": _("The shop is closed"),
+    "sealed": _("The account is sealed"),
 }
 
 ACTOR_LABELS = {

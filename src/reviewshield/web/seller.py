@@ -1,4 +1,5 @@
-"""The seller's pages: complaints against their shops and the case, with the buyer's data masked.
+"""The seller's pages: complaints against their shops and the case, with the buyer's data masked, and
+each shop's points, penalties and compensation due.
 
 A seller sees the buyer only as a masked alias; the narrative, evidence names and descriptions go
 through `privacy.masking` before they reach the template.
@@ -23,8 +24,11 @@ from reviewshield.cases import services
 from reviewshield.cases.models import Case, Side
 from reviewshield.errors import NotFound, ReviewShieldError
 from reviewshield.privacy.masking import mask_personal_data
+from reviewshield.sanctions import selectors as sanctions
 from reviewshield.web.chat import chat_context
 from reviewshield.web.common import (
+    appeal_add,
+    appeal_context,
     evidence_add,
     evidence_file,
     evidence_rows,
@@ -32,7 +36,7 @@ from reviewshield.web.common import (
     posted_version,
     refusal_text,
 )
-from reviewshield.web.forms import EvidenceForm, uploads_from
+from reviewshield.web.forms import AppealForm, EvidenceForm, uploads_from
 
 seller_only = only_for(lambda user: user.role == Role.SELLER)
 
@@ -45,6 +49,20 @@ def cases(request: HttpRequest) -> HttpResponse:
     qs = case_selectors.case_list_for_user(request.user, shop_id=chosen.pk if chosen else None)
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
     return render(request, "web/seller/cases.html", {"shops": shops, "shop": chosen, "page": page})
+
+
+@seller_only
+def shop_sanctions(request: HttpRequest, shop_id: int) -> HttpResponse:
+    """One of the seller's shops: points, penalties and what lifts them, the ledger, compensation due."""
+    shops = list(request.user.shops.select_related("platform").order_by("platform_id", "name"))  # type: ignore[union-attr]
+    shop = next((s for s in shops if s.pk == shop_id), None)
+    if shop is None:  # another seller's shop, or none at all: no hint which
+        raise Http404
+    return render(
+        request,
+        "web/seller/sanctions.html",
+        {"shop": shop, "shops": shops, **sanctions.shop_sanctions_for_seller(shop, timezone.now())},
+    )
 
 
 def _seller_case(request: HttpRequest, case_id: int) -> Case:
@@ -67,7 +85,10 @@ def masked_view(case: Case) -> dict[str, Any]:
 
 @seller_only
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = _seller_case(request, case_id)
+    return _case_page(request, _seller_case(request, case_id))
+
+
+def _case_page(request: HttpRequest, case: Case, appeal_form: AppealForm | None = None) -> HttpResponse:
     return render(
         request,
         "web/seller/case.html",
@@ -79,9 +100,22 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             "evidence_form": EvidenceForm(),
             "evidence_action": reverse("web:seller_evidence_add", args=[case.pk]),
             "evidence_url": "web:seller_evidence_file",
+            "appeal_action": reverse("web:seller_appeal", args=[case.pk]),
+            **appeal_context(case, Side.SELLER, timezone.now(), appeal_form),
             **chat_context(case, Side.SELLER),
         },
+        status=422 if appeal_form is not None else 200,
     )
+
+
+@require_POST
+@seller_only
+def case_appeal(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = _seller_case(request, case_id)
+    refused = appeal_add(request, case.pk)
+    if refused is None:
+        return redirect("web:seller_case", case_id=case.pk)
+    return _case_page(request, case, refused)  # what the seller wrote stays in the form
 
 
 @require_POST

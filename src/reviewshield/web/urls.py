@@ -28,6 +28,7 @@ urlpatterns = [
     ),
     path("cases/<int:case_id>/settlement/", buyer.case_settlement, name="case_settlement"),
     path("cases/<int:case_id>/withdraw/", buyer.case_withdraw, name="case_withdraw"),
+    path("cases/<int:case_id>/appeal/", buyer.case_appeal, name="case_appeal"),
     # seller
     path("seller/cases/", seller.cases, name="seller_cases"),
     path("seller/cases/<int:case_id>/", seller.case_detail, name="seller_case"),
@@ -41,6 +42,8 @@ urlpatterns = [
         seller.case_evidence_file,
         name="seller_evidence_file",
     ),
+    path("seller/cases/<int:case_id>/appeal/", seller.case_appeal, name="seller_appeal"),
+    path("seller/shops/<int:shop_id>/sanctions/", seller.shop_sanctions, name="seller_sanctions"),
     # agent
     path("agent/", agent.queue, name="agent_queue"),
     path("agent/cases/<int:case_id>/", agent.workspace, name="agent_case"),
@@ -50,4 +53,15 @@ urlpatterns = [
     path("agent/cases/<int:case_id>/chat/", agent.agent_only(chat.agent_chat), name="agent_chat"),
     path("agent/evidence/<int:evidence_id>/", agent.evidence_file, name="agent_evidence"),
     path("agent/assisted/", agent.assisted, name="agent_assisted"),
+    path("agent/appeals/", agent.appeals, name="agent_appeals"),
+    path("agent/appeals/<int:appeal_id>/", agent.appeal, name="agent_appeal"),
+    path("agent/appeals/<int:appeal_id>/decide/", agent.appeal_decide, name="agent_appeal_decide"),
+    path("agent/compensations/", agent.compensations, name="agent_compensations"),
+    path(
+        "agent/compensations/<int:compensation_id>/paid/",
+        agent.compensation_paid,
+        name="agent_compensation_paid",
+    ),
+    path("agent/webhooks/", agent.webhooks, name="agent_webhooks"),
+    path("agent/webhooks/<int:delivery_id>/replay/", agent.webhook_replay, name="agent_webhook_replay"),
 ]

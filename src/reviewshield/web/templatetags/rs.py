@@ -91,3 +91,10 @@ def side_label(role: str) -> str:
     from reviewshield.web.labels import ACTOR_LABELS
 
     return str(ACTOR_LABELS.get(role, role))
+
+
+@register.filter
+def measure_label(measure: str) -> str:
+    from reviewshield.web.labels import MEASURE_LABELS
+
+    return str(MEASURE_LABELS.get(measure, measure))

@@ -1,0 +1,336 @@
+"""The pure sanctions core: from a shop's upheld decisions to its points ledger and node penalties.
+
+No Django, no clock. The database keeps an append-only ledger and the penalties it applied; this
+module says what they *should* be, given every upheld decision that still stands, the rules exams
+the seller passed and the ruleset's nodes. Services compare the two and append the difference —
+so a first decision, a second one at the same moment, an appeal that overturns one of them and
+the year-end reset all go through the same computation, and a recompute is always safe to repeat.
+
+The rules it encodes (reference/platform-rules.md, section 1):
+
+- points are kept per class (A general, B serious) and per calendar year in Asia/Shanghai;
+- at the year end A is cleared, B is cleared below `keep_b_from` and carried over at or above it;
+- a deduction that reaches a node applies that node's penalty; crossing several nodes at once, or
+  reaching one while a same-class penalty is still in force, applies only the heaviest;
+- a penalty is lifted when its period has ended and the seller has passed the rules exam (an exam
+  passed after the penalty began); one without a period (a sealed account) waits for a person;
+- tmall-2020: from the nth upheld case of a calendar year the tier adds extra points;
+- jd-2023: a year's points reaching `contract_end_points` is flagged for a person.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from reviewshield.policy.calendar import BUSINESS_TZ
+from reviewshield.policy.ruleset import Node, PointsClass, Sanctions
+
+EntryKind = Literal["deduction", "extra", "carry"]
+_KIND_ORDER = {"carry": 0, "deduction": 1, "extra": 2}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An upheld decision that stands, with what its tier gives."""
+
+    case_id: int
+    at: datetime
+    points: int
+    points_class: PointsClass
+    extra_from_nth: int | None = None
+    extra_points: int = 0
+    extra_class: PointsClass | None = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of the ledger as it should be. `key` is stable, so the database can tell which
+    lines it already holds and append only corrections."""
+
+    kind: EntryKind
+    case_id: int | None
+    points_class: PointsClass
+    year: int
+    points: int
+    at: datetime
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.case_id or 0}:{self.points_class}:{self.year}"
+
+
+@dataclass(frozen=True)
+class Penalty:
+    """A node penalty as it should be. `absorbed_by` names the running penalty that made this node
+    apply nothing (only the heaviest applies); `superseded_at` is when a heavier one replaced it."""
+
+    key: str
+    node: Node
+    entry_key: str
+    case_id: int | None
+    year: int
+    points_after: int
+    started_at: datetime
+    ends_at: datetime | None
+    lifted_at: datetime | None = None
+    superseded_at: datetime | None = None
+    absorbed_by: str | None = None
+
+    def in_force(self, at: datetime) -> bool:
+        if self.absorbed_by is not None or self.started_at > at:
+            return False
+        if self.superseded_at is not None and self.superseded_at <= at:
+            return False
+        return not (self.lifted_at is not None and self.lifted_at <= at)
+
+    def awaiting_exam(self, at: datetime) -> bool:
+        """Its period is over, but the seller has not passed the exam yet."""
+        return self.in_force(at) and self.ends_at is not None and self.ends_at <= at
+
+
+@dataclass(frozen=True)
+class Flag:
+    """Something the rules leave to a person (JD: the contract may be ended)."""
+
+    key: str
+    kind: Literal["contract_end"]
+    year: int
+    points: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ShopStatus:
+    at: datetime
+    measures: frozenset[str]
+    penalties: tuple[Penalty, ...]  # in force at `at`, heaviest first
+    until: datetime | None  # when the last running period ends; None if indefinite or nothing runs
+    indefinite: bool  # a penalty without a period (a sealed account) is in force
+    awaiting_exam: bool
+    points: dict[str, int] = field(default_factory=dict)  # this year's tally by class
+
+    @property
+    def hidden(self) -> bool:
+        return bool(self.measures & {"hidden", "closed", "sealed"})
+
+    @property
+    def may_list(self) -> bool:
+        return not self.measures & {"no_new_listings", "listing_restricted", "closed", "sealed"}
+
+    @property
+    def may_message(self) -> bool:
+        return not self.measures & {"no_site_messages", "sealed"}
+
+    @property
+    def may_open_shop(self) -> bool:
+        return not self.measures & {"no_new_shop", "sealed"}
+
+    @property
+    def closed(self) -> bool:
+        return bool(self.measures & {"closed", "sealed"})
+
+    @property
+    def sealed(self) -> bool:
+        return "sealed" in self.measures
+
+    @property
+    def public_warning(self) -> bool:
+        return "public_warning" in self.measures
+
+
+def local_year(at: datetime) -> int:
+    return at.astimezone(BUSINESS_TZ).year
+
+
+def year_end(year: int) -> datetime:
+    """24:00 on 31 December of `year`, local — the instant the year-end reset happens."""
+    return datetime(year + 1, 1, 1, tzinfo=BUSINESS_TZ)
+
+
+def ledger(decisions: Iterable[Decision], rules: Sanctions, *, until: datetime) -> list[Entry]:
+    """Every ledger line the standing decisions give, with the B carry-overs of year ends before `until`."""
+    ordered = sorted(decisions, key=lambda d: (d.at, d.case_id))
+    entries: list[Entry] = []
+    nth_in_year: dict[int, int] = defaultdict(int)
+    for d in ordered:
+        year = local_year(d.at)
+        nth_in_year[year] += 1
+        if d.points > 0:
+            entries.append(Entry("deduction", d.case_id, d.points_class, year, d.points, d.at))
+        if (
+            d.extra_from_nth is not None
+            and d.extra_class is not None
+            and d.extra_points > 0
+            and nth_in_year[year] >= d.extra_from_nth
+        ):
+            entries.append(Entry("extra", d.case_id, d.extra_class, year, d.extra_points, d.at))
+    if not entries:
+        return entries
+    # Carry B over each year end that has passed: a year's closing B tally (its carry-in included)
+    # at or above keep_b_from opens the next year.
+    b_by_year: dict[int, int] = defaultdict(int)
+    for e in entries:
+        if e.points_class == "B":
+            b_by_year[e.year] += e.points
+    carries: list[Entry] = []
+    carry = 0
+    year = min(e.year for e in entries)
+    while year_end(year) <= until:
+        closing = carry + b_by_year.get(year, 0)
+        carry = closing if closing >= rules.keep_b_from else 0
+        if carry:
+            carries.append(Entry("carry", None, "B", year + 1, carry, year_end(year)))
+        year += 1
+    return sorted(entries + carries, key=_entry_order)
+
+
+def _entry_order(e: Entry) -> tuple[datetime, int, int, str]:
+    return (e.at, _KIND_ORDER[e.kind], e.case_id or 0, e.points_class)
+
+
+def tallies(entries: Iterable[Entry]) -> dict[tuple[int, str], int]:
+    """Points per (year, class)."""
+    out: dict[tuple[int, str], int] = defaultdict(int)
+    for e in entries:
+        out[(e.year, e.points_class)] += e.points
+    return dict(out)
+
+
+def _crossed(nodes: Sequence[Node], points_class: str, before: int, after: int) -> list[Node]:
+    found = []
+    for node in nodes:
+        if node.points_class != points_class:
+            continue
+        if node.repeats:
+            if after // node.at > before // node.at:
+                found.append(node)
+        elif before < node.at <= after:
+            found.append(node)
+    return found
+
+
+def _lift_time(
+    start: datetime, node: Node, exams: Sequence[datetime], exam_required: bool
+) -> datetime | None:
+    if node.days is None:
+        return None  # a sealed account waits for a person (or an appeal that overturns its basis)
+    end = start + timedelta(days=node.days)
+    if not exam_required:
+        return end
+    i = bisect.bisect_left(exams, start)
+    if i == len(exams):
+        return None
+    return max(end, exams[i])
+
+
+def penalties(entries: Sequence[Entry], rules: Sanctions, *, exams: Iterable[datetime] = ()) -> list[Penalty]:
+    """Walk the ledger in time order and say which node penalties apply, which were absorbed by a
+    heavier running one, and when each ends, is superseded or lifted."""
+    exam_times = sorted(exams)
+    running: dict[str, int] = {}  # class -> index in `out` of the penalty last applied in that class
+    out: list[Penalty] = []
+    tally: dict[tuple[int, str], int] = defaultdict(int)
+    for e in sorted(entries, key=_entry_order):
+        before = tally[(e.year, e.points_class)]
+        tally[(e.year, e.points_class)] = before + e.points
+        if e.kind == "carry":
+            continue  # a carry-over continues last year's tally; it reaches no node by itself
+        crossed = _crossed(rules.nodes, e.points_class, before, before + e.points)
+        if not crossed:
+            continue
+        node = max(crossed, key=lambda n: n.severity)
+        key = f"{node.key}@{e.key}"
+        index = running.get(e.points_class)
+        current = None if index is None else out[index]
+        if current is not None and current.in_force(e.at) and current.node.severity >= node.severity:
+            out.append(
+                Penalty(
+                    key=key,
+                    node=node,
+                    entry_key=e.key,
+                    case_id=e.case_id,
+                    year=e.year,
+                    points_after=before + e.points,
+                    started_at=e.at,
+                    ends_at=None,
+                    absorbed_by=current.key,
+                )
+            )
+            continue
+        if index is not None and current is not None and current.in_force(e.at):
+            out[index] = _replace(current, superseded_at=e.at)
+        penalty = Penalty(
+            key=key,
+            node=node,
+            entry_key=e.key,
+            case_id=e.case_id,
+            year=e.year,
+            points_after=before + e.points,
+            started_at=e.at,
+            ends_at=None if node.days is None else e.at + timedelta(days=node.days),
+            lifted_at=_lift_time(e.at, node, exam_times, rules.exam_required),
+        )
+        running[e.points_class] = len(out)
+        out.append(penalty)
+    return out
+
+
+def _replace(p: Penalty, *, superseded_at: datetime) -> Penalty:
+    return Penalty(
+        key=p.key,
+        node=p.node,
+        entry_key=p.entry_key,
+        case_id=p.case_id,
+        year=p.year,
+        points_after=p.points_after,
+        started_at=p.started_at,
+        ends_at=p.ends_at,
+        lifted_at=p.lifted_at,
+        superseded_at=superseded_at,
+        absorbed_by=p.absorbed_by,
+    )
+
+
+def flags(entries: Iterable[Entry], *, contract_end_points: int | None) -> list[Flag]:
+    """JD: the first moment each year's points (both classes) reach the contract-end threshold."""
+    if contract_end_points is None:
+        return []
+    out: list[Flag] = []
+    total: dict[int, int] = defaultdict(int)
+    for e in sorted(entries, key=_entry_order):
+        before = total[e.year]
+        total[e.year] = before + e.points
+        if before < contract_end_points <= total[e.year]:
+            out.append(Flag(f"contract_end:{e.year}", "contract_end", e.year, total[e.year], e.at))
+    return out
+
+
+def status(penalties_: Iterable[Penalty], entries: Iterable[Entry], *, at: datetime) -> ShopStatus:
+    """What a shop may and may not do at `at`."""
+    active = sorted(
+        (p for p in penalties_ if p.in_force(at)),
+        key=lambda p: (p.node.severity, p.started_at),
+        reverse=True,
+    )
+    measures = frozenset(m for p in active for m in p.node.measures)
+    indefinite = any(p.ends_at is None for p in active)
+    ends = [p.ends_at for p in active if p.ends_at is not None and p.ends_at > at]
+    year = local_year(at)
+    points = {"A": 0, "B": 0}
+    for e in entries:
+        if e.year == year and e.at <= at:
+            points[e.points_class] += e.points
+    return ShopStatus(
+        at=at,
+        measures=measures,
+        penalties=tuple(active),
+        until=None if indefinite or not ends else max(ends),
+        indefinite=indefinite,
+        awaiting_exam=any(p.awaiting_exam(at) for p in active),
+        points=points,
+    )
