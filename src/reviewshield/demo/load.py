@@ -277,6 +277,7 @@ def demo_load(*, now: datetime, seed: int = 2026) -> dict[str, int]:
     demo = Demo(rng=rng, now=now, agents=agents)
     made = _complaints(demo, orders)
     _chat_and_screenshots(buyers[0], now)
+    _appeal(now)
     from reviewshield.deadlines.claiming import deadlines_run_once
 
     while deadlines_run_once(worker="demo-loader", now=now, limit=500, lease=timedelta(minutes=5)):
@@ -388,6 +389,28 @@ CHAT = [
     ("buyer", "请不要再骚扰我，我会向平台投诉。"),
     ("seller", "删了差评给你返 20 元。"),
 ]
+
+
+def _appeal(now: datetime) -> None:
+    """The seller of the most recent upheld case appeals it, so the senior agent's queue has work."""
+    from reviewshield.cases.models import CaseStatus
+    from reviewshield.errors import ReviewShieldError
+    from reviewshield.sanctions.appeals import appeal_file
+
+    for case in Case.objects.filter(status=CaseStatus.UPHELD).order_by("-decided_at")[:5]:
+        seller = case.shop.sellers.first()
+        if seller is None:
+            continue
+        try:
+            appeal_file(
+                case_id=case.pk,
+                user=seller,
+                reasons="这些电话是快递员打的，不是本店。 The calls came from the courier, not from our shop.",
+                now=now - timedelta(minutes=40),
+            )
+        except ReviewShieldError:  # outside its window: try an older one
+            continue
+        return
 
 
 def _screenshot_png() -> bytes:
