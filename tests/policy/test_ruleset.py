@@ -244,7 +244,34 @@ BROKEN = [
         "applies_by",
         "one of filed_at, paid_at",
     ),
-    ("float money", lambda t: t + "money_to_buyer = 0.1\n", "tiers.serious.money_to_buyer", "amount in yuan"),
+    (
+        "float money",
+        lambda t: t.replace("[tiers.serious]", "[tiers.serious]\nmoney_to_buyer = 0.1", 1),
+        "tiers.serious.money_to_buyer",
+        "amount in yuan",
+    ),
+    (
+        "node without measures",
+        lambda t: t.replace(
+            'measures = ["sealed", "closed", "no_new_shop", "no_site_messages", "community_restricted", "public_warning"]',
+            "measures = []",
+            1,
+        ),
+        "sanctions.nodes[3].measures",
+        "non-empty list",
+    ),
+    (
+        "node with at and every",
+        lambda t: t.replace("every = 12", "every = 12\nat = 12", 1),
+        "sanctions.nodes[4]",
+        "exactly one of at",
+    ),
+    (
+        "unknown measure",
+        lambda t: t.replace('"sealed",', '"jailed",', 1),
+        "sanctions.nodes[3].measures",
+        "non-empty list",
+    ),
     (
         "missing title",
         lambda t: t.replace('en = "Taobao harassment rule (2013 seed version)"\n', ""),
