@@ -581,12 +581,16 @@ def case_decide(
 
 def case_decided_announce(case: Case, now: datetime, *, event: str = "case.decided", **extra: Any) -> None:
     """Tell the marketplace (webhook) how a case was decided; ids and codes only, never buyer data."""
+    # One query for both outside ids (the decision's hot path; the case rows are not loaded).
+    order_id, shop_id = Order.objects.filter(pk=case.order_id).values_list(
+        "external_id", "shop__external_id"
+    )[0]
     webhook_emit(
         event=event,
         payload={
             "case": case.reference,
-            "order": case.order.external_id,
-            "shop": {"id": case.shop_id, "external_id": case.shop.external_id, "platform": case.platform_id},
+            "order": order_ref,
+            "shop": {"id": case.shop_id, "external_id": shop_ref, "platform": case.platform_id},
             "outcome": "upheld" if case.status == CaseStatus.UPHELD else "rejected",
             "tier": case.tier,
             "points": case.points,
