@@ -582,7 +582,7 @@ def case_decide(
 def case_decided_announce(case: Case, now: datetime, *, event: str = "case.decided", **extra: Any) -> None:
     """Tell the marketplace (webhook) how a case was decided; ids and codes only, never buyer data."""
     # One query for both outside ids (the decision's hot path; the case rows are not loaded).
-    order_id, shop_id = Order.objects.filter(pk=case.order_id).values_list(
+    order_ref, shop_ref = Order.objects.filter(pk=case.order_id).values_list(
         "external_id", "shop__external_id"
     )[0]
     webhook_emit(
