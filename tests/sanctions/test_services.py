@@ -64,7 +64,8 @@ def test_upheld_decision_deducts_points_applies_the_node_and_orders_compensation
         due["compensation"]["amount"] == "300.00" and due["compensation"]["order"] == case.order.external_id
     )
     kinds = sorted(ShopEvent.objects.filter(shop=cast.shop).values_list("kind", flat=True))
-    assert kinds == ["compensation_due", "ledger_changed", "sanction_applied"]
+    # a serious tier will list the shop on the blacklist once the 15-day appeal window has passed
+    assert kinds == ["blacklist_listed", "compensation_due", "ledger_changed", "sanction_applied"]
 
 
 def test_the_penalty_waits_for_the_exam_and_lifts_when_it_is_passed(cast, endpoint):

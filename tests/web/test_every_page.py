@@ -26,6 +26,7 @@ from reviewshield.webhooks.models import WebhookDelivery, WebhookEndpoint
 from reviewshield.webhooks.services import webhook_emit
 from tests.conftest import as_user, local
 from tests.samples import call_records, screenshot
+from tests.sanctions.conftest import decide
 
 TS = local(2026, 11, 10, 10, 0)
 NOW = local(2026, 11, 12, 9, 0)
@@ -33,7 +34,7 @@ NOW = local(2026, 11, 12, 9, 0)
 # Words that are the same in both languages: the product's name, language names in the switcher,
 # the time zone in countdown titles, the currency sign's neighbours.
 NEUTRAL = ["ReviewShield", "CSV", "Excel", "English", "简体中文", "UTC", "API", "OpenAPI", "QQ", "ZIP", "SHA-256", "JPEG", "PNG",
-           "WebP", "GIF", "HEIC", "PDF", "MB", "UTF-8", "GB18030"]  # fmt: skip
+           "WebP", "GIF", "HEIC", "PDF", "MB", "UTF-8", "GB18030", "/api/public/blacklist", "/api/public/warnings"]  # fmt: skip
 SHOWN_ATTRIBUTES = {"aria-label", "title", "placeholder", "alt"}
 
 
@@ -133,6 +134,12 @@ def scene(cast, time_machine) -> Scene:
         now=NOW,
         payment_reference="P-1",
     )
+    # The blacklist: dave's shop after a final serious decision, alice's after a serious one 40 days
+    # ago (with the pair of upheld decisions that will list it again once the newer one is final).
+    listed = [
+        decide(cast, "serious", NOW - timedelta(days=30), shop=cast.other_shop, buyer=cast.carol),
+        decide(cast, "serious", NOW - timedelta(days=40), buyer=cast.carol),
+    ]
     eligible = cast.order(trade_success_at=TS)
     late = cast.order(trade_success_at=NOW - timedelta(days=40))
     _, raw = services.assisted_link_issue(agent=cast.erin, order_id=late.pk, reason="W-5", now=NOW)
@@ -190,6 +197,10 @@ def scene(cast, time_machine) -> Scene:
         "agent-compensations": (cast.erin, "/agent/compensations/"),
         "agent-compensations-paid": (cast.frank, "/agent/compensations/?status=paid&per=50"),
         "agent-compensations-empty": (cast.erin, "/agent/compensations/?status=reversed"),
+        "public-blacklist": (None, "/blacklist/"),
+        "public-blacklist-empty": (cast.bob, "/blacklist/?platform=jd"),
+        "public-warnings": (None, "/warnings/"),
+        "public-warnings-empty": (cast.alice, "/warnings/?platform=tmall"),
         "not-found": (cast.bob, "/cases/999999/"),
         "forbidden": (cast.alice, "/orders/"),
     }
@@ -204,6 +215,8 @@ def scene(cast, time_machine) -> Scene:
         *(str(e.id) for e in events if e is not None),
         cast.bob.public_alias,
         *(shop.name for shop in (cast.shop, cast.other_shop, cast.jd_shop)),
+        *(shop.external_id for shop in (cast.shop, cast.other_shop, cast.jd_shop)),
+        *(c.reference for c in listed),
         "Oolong tea 250 g",
         "taobao-2021",
         "IMG_0001.png",
@@ -230,6 +243,7 @@ PAGE_NAMES = [
     "seller-sanctions", "seller-sanctions-empty", "buyer-case-appeal-decided", "seller-case-appeal-decided",
     "agent-appeals", "agent-appeals-decided", "agent-appeal", "agent-appeal-read-only", "agent-appeal-decided",
     "agent-compensations", "agent-compensations-paid", "agent-compensations-empty",
+    "public-blacklist", "public-blacklist-empty", "public-warnings", "public-warnings-empty",
     "not-found", "forbidden",
 ]  # fmt: skip
 
@@ -259,6 +273,7 @@ def test_the_page_list_covers_every_portal_address():
         "home", "login", "orders", "complain", "assisted_file", "cases", "case", "seller_cases", "seller_case",
         "agent_queue", "agent_case", "agent_assisted", "agent_chat", "agent_webhooks",
         "seller_sanctions", "agent_appeals", "agent_appeal", "agent_compensations",
+        "public_blacklist", "public_warnings",
     }  # fmt: skip
     assert names == shown | checked_elsewhere
 

@@ -20,7 +20,7 @@ from reviewshield.cases import selectors as case_selectors
 from reviewshield.cases.access import is_agent, is_seller_of_shop
 from reviewshield.errors import NotFound, PermissionDenied
 from reviewshield.marketplace.models import Shop
-from reviewshield.sanctions import appeals, selectors, services
+from reviewshield.sanctions import appeals, blacklist, selectors, services
 from reviewshield.sanctions.models import Appeal, Compensation
 
 router = Router(tags=["sanctions"])
@@ -64,6 +64,8 @@ class ShopStatusOut(Schema):
     until: str | None
     indefinite: bool
     awaiting_exam: bool
+    blacklisted: bool
+    blacklisted_until: str | None
     points: dict[str, int]
     penalties: list[PenaltyOut]
     flags: list[dict[str, Any]]
@@ -103,6 +105,38 @@ class LedgerOut(Schema):
 def shop_ledger(request: HttpRequest, shop_id: int) -> Any:
     shop = _shop_for(request, shop_id)
     return selectors.ledger_out(shop)
+
+
+class ShopDecisionOut(Schema):
+    decided_at: str | None
+    tier: str
+    harassment_types: list[str]
+    case: str
+
+
+class ShopGroundOut(Schema):
+    reason: str
+    listed_from: str
+    until: str
+    decisions: list[ShopDecisionOut]
+
+
+class ShopBlacklistOut(Schema):
+    listed: bool
+    since: str | None
+    until: str | None
+    grounds: list[ShopGroundOut]
+    upcoming: list[ShopGroundOut]
+
+
+@router.get(
+    "/shops/{shop_id}/blacklist",
+    response={200: ShopBlacklistOut, **ERRORS},
+    summary="Why a shop is on the seller credit blacklist, since and until when, and what will list it",
+)
+def shop_blacklist(request: HttpRequest, shop_id: int) -> Any:
+    shop = _shop_for(request, shop_id)
+    return blacklist.shop_listing_out(shop, timezone.now(), references=True)
 
 
 class ExamIn(Schema):

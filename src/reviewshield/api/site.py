@@ -74,9 +74,10 @@ def _mount() -> None:
     api.add_router("/", log.router)
     api.add_router("/", sanctions.router)
 
-    from reviewshield.api import webhooks
+    from reviewshield.api import public, webhooks
 
     api.add_router("/", webhooks.router)
+    api.add_router("/", public.router)
 
 
 _mount()

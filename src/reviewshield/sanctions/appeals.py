@@ -110,6 +110,10 @@ def appeal_file(
             at=now,
             data={"appeal": appeal.pk, "side": side, "decide_by": due.at.isoformat(), "files": len(prepared)},
         )
+        # A waiting appeal keeps the decision from being final: a coming blacklist listing waits.
+        sanctions_sync(
+            shop_id=case.shop_id, now=now, reason=LedgerEntry.Reason.APPEAL, actor=user, appeal=appeal
+        )
         deadline_schedule(
             kind=APPEAL_DECIDE_BY,
             due_at=due.at,
@@ -257,10 +261,10 @@ def appeal_decide(
         Deadline.objects.filter(kind=APPEAL_DECIDE_BY, case=case, done_at__isnull=True).update(
             done_at=now, outcome="cancelled"
         )
-        if outcome != AppealOutcome.STANDS:
-            sanctions_sync(
-                shop_id=case.shop_id, now=now, reason=LedgerEntry.Reason.APPEAL, actor=senior, appeal=appeal
-            )
+        # Even a decision that stands changes something: it is now final, so it may list the shop.
+        sanctions_sync(
+            shop_id=case.shop_id, now=now, reason=LedgerEntry.Reason.APPEAL, actor=senior, appeal=appeal
+        )
         case_decided_announce(case, now, event="appeal.decided", appeal=appeal.pk, appeal_outcome=outcome)
         notify(
             recipients=[case.buyer_id, *_sellers(case)],

@@ -219,3 +219,34 @@ class YearEnd(models.Model):
     class Meta:
         verbose_name = _("year-end reset")
         verbose_name_plural = _("year-end resets")
+
+
+class BlacklistReason(models.TextChoices):
+    SERIOUS = "serious", _("An upheld complaint of serious harassment")
+    REPEATED = "repeated", _("Repeated upheld complaints within 12 months")
+
+
+class BlacklistEntry(models.Model):
+    """One ground on which a shop is on the seller credit blacklist (`listing.Ground`), kept as the
+    sync last computed it. `listed_from` may lie ahead (the decisions become final then);
+    `withdrawn_at` is set when the ground no longer holds (an appeal was filed or overturned it)."""
+
+    shop = models.ForeignKey("marketplace.Shop", on_delete=models.PROTECT, related_name="blacklist")
+    key = models.CharField(max_length=80)
+    reason = models.CharField(max_length=16, choices=BlacklistReason.choices)
+    cases = models.JSONField(default=list)  # case ids, oldest first
+    listed_from = models.DateTimeField()
+    until = models.DateTimeField()
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("blacklist entry")
+        verbose_name_plural = _("blacklist entries")
+        constraints = [models.UniqueConstraint(fields=["shop", "key"], name="blacklist_shop_key")]
+        indexes = [
+            models.Index(
+                fields=["until", "listed_from"], condition=Q(withdrawn_at__isnull=True), name="blacklist_live"
+            )
+        ]

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from reviewshield.accounts.models import User
 from reviewshield.localtime import iso_local
 from reviewshield.marketplace.models import Shop
-from reviewshield.sanctions import engine, services
+from reviewshield.sanctions import blacklist, engine, services
 from reviewshield.sanctions.models import (
     ACTIVE_STATES,
     Appeal,
@@ -24,6 +24,7 @@ from reviewshield.sanctions.models import (
 
 def shop_status_out(shop: Shop, now: datetime) -> dict[str, Any]:
     status, facts = services.shop_status(shop, now)
+    listed = blacklist.shop_listing(shop, now)
     references = {pk: c.reference for pk, c in facts.upheld.items()}
     flags = Flag.objects.filter(shop_id=shop.pk, withdrawn_at__isnull=True).order_by("raised_at")
     return {
@@ -41,6 +42,8 @@ def shop_status_out(shop: Shop, now: datetime) -> dict[str, Any]:
         "until": iso_local(status.until) if status.until else None,
         "indefinite": status.indefinite,
         "awaiting_exam": status.awaiting_exam,
+        "blacklisted": listed.listing.listed,
+        "blacklisted_until": iso_local(listed.listing.until) if listed.listing.until else None,
         "points": status.points,
         "penalties": [
             {
@@ -133,6 +136,7 @@ def shop_sanctions_for_seller(shop: Shop, now: datetime) -> dict[str, Any]:
         "history": [p for p in penalties_for_shop(shop.pk) if p.state not in ACTIVE_STATES],
         "ledger": list(ledger_for_shop(shop.pk)),
         "compensations": list(compensation_list(shop_id=shop.pk)),
+        "blacklist": blacklist.shop_listing_view(shop, now, references=True),
     }
 
 

@@ -32,6 +32,7 @@ from reviewshield.outbox.services import notify
 from reviewshield.policy import Ruleset
 from reviewshield.policystore.services import ruleset_registry
 from reviewshield.sanctions import engine
+from reviewshield.sanctions.blacklist import blacklist_sync
 from reviewshield.sanctions.models import (
     ACTIVE_STATES,
     Appeal,
@@ -60,6 +61,7 @@ class SyncResult:
     lifted: list[str] = field(default_factory=list)
     compensations_due: list[int] = field(default_factory=list)
     compensations_reversed: list[int] = field(default_factory=list)
+    blacklist_changes: int = 0
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,9 @@ class UpheldCase:
     buyer_id: int
     order_id: int
     money_to_buyer: Decimal | None
+    decided_at: datetime
+    tier: str
+    ruleset_id: str
 
 
 @dataclass(frozen=True)
@@ -151,7 +156,7 @@ def shop_facts(shop: Shop, now: datetime) -> ShopFacts:
                 extra_class=tier.extra_points_class if tier else None,
             )
         )
-        upheld[pk] = UpheldCase(pk, reference, buyer_id, order_id, money)
+        upheld[pk] = UpheldCase(pk, reference, buyer_id, order_id, money, decided_at, tier_name, ruleset_id)
     # The nodes are those of the ruleset of the shop's latest decision, or the one in force now.
     ruleset = (
         registry.get(rows[-1][4])
@@ -363,7 +368,11 @@ def sanctions_sync(
     events.extend(comp_events)
     hooks.extend(comp_hooks)
 
-    # 5. The audit trail (also in the tamper-evident log), the seller's notifications, the webhooks.
+    # 5. The seller credit blacklist: grounds from final upheld decisions (`blacklist`).
+    listed = blacklist_sync(shop, facts, now, actor)
+    events.extend(listed)
+
+    # 6. The audit trail (also in the tamper-evident log), the seller's notifications, the webhooks.
     if lines:
         events.append(
             ShopEvent(
@@ -389,6 +398,14 @@ def sanctions_sync(
     _events_write(events)
     for kind, data in hooks:
         webhook_emit(event=kind, payload={"shop": shop_ref(shop), **data}, now=now)
+    if listed:
+        notify(
+            recipients=list(shop.sellers.values_list("pk", flat=True)),
+            kind="shop.blacklist_changed",
+            now=now,
+            params={"shop": shop.pk},
+            channels=("in_app",),
+        )
     if result.applied or result.lifted:
         notify(
             recipients=list(shop.sellers.values_list("pk", flat=True)),
@@ -397,6 +414,7 @@ def sanctions_sync(
             params={"shop": shop.pk, "applied": len(result.applied), "lifted": len(result.lifted)},
             channels=("in_app",),
         )
+    result.blacklist_changes = len(listed)
     return result
 
 

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from reviewshield.web import agent, buyer, chat, seller, views
+from reviewshield.web import agent, buyer, chat, public, seller, views
 
 app_name = "web"
 
@@ -9,6 +9,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # public, no login
+    path("blacklist/", public.blacklist, name="public_blacklist"),
+    path("warnings/", public.warnings, name="public_warnings"),
     # buyer
     path("orders/", buyer.orders, name="orders"),
     path("orders/<int:order_id>/complain/", buyer.complain, name="complain"),
