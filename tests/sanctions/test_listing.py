@@ -195,3 +195,19 @@ def test_properties(decisions, threshold):
     assert sorted(g.cases[0] for g in got if g.reason == "serious") == sorted(
         d.case_id for d in decisions if d.tier in SERIOUS and d.final_at is not None
     )
+
+
+def test_entries_merge_overlapping_grounds_of_one_reason():
+    decisions = [up(i, f"2026-0{i}-01 10:00") for i in range(1, 6)]  # five ordinary, a month apart
+    got = grounds(decisions)
+    assert [g.key for g in got] == ["repeated:2", "repeated:3", "repeated:4", "repeated:5"]
+    (entry,) = listing.entries(got)  # one entry: the shop stays listed from the first pair to the last
+    assert entry.key == "repeated:2" and entry.cases == (1, 2, 3, 4, 5)
+    assert (entry.listed_from, entry.until) == (got[0].listed_from, got[-1].until)
+    # a pair that starts after the entry ended is a new entry; a serious ground stays its own
+    later = [*decisions, up(8, "2028-01-01 10:00"), up(9, "2028-02-01 10:00", "serious")]
+    assert [(g.key, g.cases) for g in listing.entries(grounds(later))] == [
+        ("repeated:2", (1, 2, 3, 4, 5)),
+        ("repeated:9", (8, 9)),
+        ("serious:9", (9,)),
+    ]

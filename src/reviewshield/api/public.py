@@ -26,6 +26,7 @@ class GroundOut(Schema):
     reason: str
     listed_from: str
     until: str
+    count: int  # the decisions it rests on; `decisions` shows the latest ten
     decisions: list[DecisionOut]
 
 

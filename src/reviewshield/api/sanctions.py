@@ -118,6 +118,7 @@ class ShopGroundOut(Schema):
     reason: str
     listed_from: str
     until: str
+    count: int  # the decisions it rests on; `decisions` shows the latest ten
     decisions: list[ShopDecisionOut]
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
@@ -32,6 +32,9 @@ from reviewshield.sanctions.models import (
     Penalty,
     ShopEvent,
 )
+
+# A long-running entry may rest on many decisions; pages and the API show the latest few and the count.
+SHOWN_DECISIONS = 10
 
 if TYPE_CHECKING:
     from reviewshield.accounts.models import User
@@ -69,7 +72,13 @@ def _upheld_for_listing(facts: ShopFacts) -> list[listing.Upheld]:
         else:
             if c.ruleset_id not in windows:
                 windows[c.ruleset_id] = registry.get(c.ruleset_id).windows["appeal"]
-            final = window_end(windows[c.ruleset_id], c.decided_at, calendar).at
+            window = windows[c.ruleset_id]
+            if window.kind == "calendar":  # what window_end does for these, without its checks
+                final = c.decided_at + (
+                    timedelta(days=window.amount) if window.unit == "days" else timedelta(hours=window.amount)
+                )
+            else:
+                final = window_end(window, c.decided_at, calendar).at
             if c.pk in decided:
                 final = max(final, decided[c.pk])
         out.append(listing.Upheld(c.pk, c.decided_at, c.tier, final))
@@ -78,11 +87,13 @@ def _upheld_for_listing(facts: ShopFacts) -> list[listing.Upheld]:
 
 def blacklist_grounds(facts: ShopFacts) -> list[listing.Ground]:
     rules = facts.ruleset.sanctions
-    return listing.grounds(
-        _upheld_for_listing(facts),
-        serious_tiers=rules.blacklist_serious_tiers,
-        threshold=facts.ruleset.blacklist_upheld_threshold,
-        days=rules.blacklist_days,
+    return listing.entries(
+        listing.grounds(
+            _upheld_for_listing(facts),
+            serious_tiers=rules.blacklist_serious_tiers,
+            threshold=facts.ruleset.blacklist_upheld_threshold,
+            days=rules.blacklist_days,
+        )
     )
 
 
@@ -172,10 +183,12 @@ def _case_facts(case_ids: set[int]) -> dict[int, dict[str, Any]]:
 
 def ground_out(g: listing.Ground, cases: dict[int, dict[str, Any]], *, references: bool) -> dict[str, Any]:
     """One ground as the pages show it (datetimes). `references` only for the shop's own people."""
+    shown = [c for c in g.cases if c in cases][-SHOWN_DECISIONS:]
     return {
         "reason": g.reason,
         "listed_from": g.listed_from,
         "until": g.until,
+        "count": len(g.cases),
         "decisions": [
             {
                 "decided_at": cases[c]["decided_at"],
@@ -183,8 +196,7 @@ def ground_out(g: listing.Ground, cases: dict[int, dict[str, Any]], *, reference
                 "harassment_types": list(cases[c]["types"]),
                 **({"case": cases[c]["reference"]} if references else {}),
             }
-            for c in g.cases
-            if c in cases
+            for c in shown
         ],
     }
 
@@ -204,7 +216,7 @@ def shop_listing_view(shop: Shop, now: datetime, *, references: bool) -> dict[st
     """The shop's place on the blacklist for its own people: why, since, until, and what is coming."""
     sl = shop_listing(shop, now)
     lst = sl.listing
-    cases = _case_facts({c for g in (*lst.grounds, *lst.upcoming) for c in g.cases})
+    cases = _case_facts({c for g in (*lst.grounds, *lst.upcoming) for c in g.cases[-SHOWN_DECISIONS:]})
     return {
         "listed": lst.listed,
         "since": lst.since,
@@ -233,7 +245,7 @@ def blacklist_public(now: datetime, *, platform: str | None = None) -> list[dict
     by_shop: dict[int, list[BlacklistEntry]] = defaultdict(list)
     for r in rows:
         by_shop[r.shop_id].append(r)
-    cases = _case_facts({c for rs in by_shop.values() for r in rs for c in r.cases})
+    cases = _case_facts({c for rs in by_shop.values() for r in rs for c in r.cases[-SHOWN_DECISIONS:]})
     out = []
     for rs in by_shop.values():
         grounds = [listing.Ground(r.key, r.reason, tuple(r.cases), r.listed_from, r.until) for r in rs]  # type: ignore[arg-type]

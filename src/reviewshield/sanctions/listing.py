@@ -82,6 +82,8 @@ class Listing:
 def months_later(at: datetime, months: int) -> datetime:
     """The same local wall-clock time `months` calendar months later (31 Jan + 1 → 28/29 Feb)."""
     local = at.astimezone(BUSINESS_TZ)
+    if months % 12 == 0 and not (local.month == 2 and local.day == 29):
+        return local.replace(year=local.year + months // 12)  # the common case, without the search
     index = local.month - 1 + months
     year, month = local.year + index // 12, index % 12 + 1
     day = local.day
@@ -127,6 +129,24 @@ def grounds(
                 break
     out.sort(key=lambda g: (g.listed_from, g.key))
     return out
+
+
+def entries(all_grounds: Iterable[Ground]) -> list[Ground]:
+    """The grounds as the list keeps them: per reason, a ground that starts while an earlier one
+    still runs extends it (one entry, the decisions of both, the later end). A shop with a
+    thousand upheld decisions has a handful of entries, not a thousand overlapping ones."""
+    runs: list[tuple[Ground, dict[int, None], datetime]] = []  # first ground, its cases, its end
+    current: dict[str, int] = {}  # reason -> index of its open run
+    for g in sorted(all_grounds, key=lambda g: (g.listed_from, g.key)):
+        i = current.get(g.reason)
+        if i is not None and g.listed_from <= runs[i][2]:
+            first, cases, until = runs[i]
+            cases.update(dict.fromkeys(g.cases))
+            runs[i] = (first, cases, max(until, g.until))
+        else:
+            current[g.reason] = len(runs)
+            runs.append((g, dict.fromkeys(g.cases), g.until))
+    return [Ground(g.key, g.reason, tuple(cases), g.listed_from, until) for g, cases, until in runs]
 
 
 def listing(all_grounds: Iterable[Ground], *, at: datetime) -> Listing:
