@@ -278,6 +278,7 @@ def demo_load(*, now: datetime, seed: int = 2026) -> dict[str, int]:
     made = _complaints(demo, orders)
     _chat_and_screenshots(buyers[0], now)
     _appeal(now)
+    _blacklisted(now)
     from reviewshield.deadlines.claiming import deadlines_run_once
 
     while deadlines_run_once(worker="demo-loader", now=now, limit=500, lease=timedelta(minutes=5)):
@@ -411,6 +412,55 @@ def _appeal(now: datetime) -> None:
         except ReviewShieldError:  # outside its window: try an older one
             continue
         return
+
+
+def _blacklisted(now: datetime) -> None:
+    """A complaint of serious harassment upheld eight weeks ago and never appealed: its shop is on
+    the public seller credit blacklist (and its seller sees why and until when)."""
+    from reviewshield.marketplace.models import Shop
+
+    shop = Shop.objects.filter(platform_id="taobao").order_by("pk")[3]
+    buyer = User.objects.get(username="buyer30")
+    ts = now - timedelta(days=60)
+    order, _ = market.order_upsert(
+        platform="taobao",
+        external_id="TA2025999001",
+        shop_external_id=shop.external_id,
+        buyer_external_id=buyer.username,
+        channel="taobao",
+        amount=Decimal("129.00"),
+        status=OrderStatus.TRADE_SUCCESS,
+        paid_at=ts - timedelta(days=3),
+        trade_success_at=ts,
+        title=TITLES[0],
+        now=ts,
+    )
+    Order.objects.filter(pk=order.pk).update(buyer=buyer)
+    filed = ts + timedelta(days=2)
+    case = cases.case_file(
+        buyer=buyer,
+        order_id=order.pk,
+        harassment_types=["threats_insults", "personal_data_leaked"],
+        occurred_at=filed - timedelta(hours=6),
+        narrative="差评后店家连夜打电话辱骂，还说要把我的住址发到网上。 After my bad review the shop called at night and threatened to post my address online.",
+        now=filed,
+    )
+    seller = shop.sellers.first()
+    cases.case_answer(
+        case_id=case.pk,
+        seller=seller,
+        kind="defence",
+        text=SELLER_DEFENCES[0],
+        now=filed + timedelta(hours=5),
+    )
+    cases.case_decide(
+        case_id=case.pk,
+        agent=User.objects.get(username="demo.agent"),
+        outcome="uphold",
+        tier="serious",
+        now=filed + timedelta(days=2),
+        reasons="通话录音和截图证实了威胁。 The call recording and screenshots confirm the threats.",
+    )
 
 
 def _screenshot_png() -> bytes:
