@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "reviewshield.chat",
     "reviewshield.webhooks",
     "reviewshield.sanctions",
+    "reviewshield.extortion",
     "reviewshield.web",
     "reviewshield",  # the project-wide management commands (serve, worker, demo, import, policy)
 ]

@@ -6,6 +6,8 @@
 3. The seller never answers → the worker moves the case on → an agent decides; the buyer's countdown
    and the agent's self-refreshing queue show each stage.
 4. The seller appeals an upheld complaint → a senior agent overturns it → the shop's penalty is gone.
+5. A seller reports a buyer's extortion → the buyer answers → an agent upholds → the seller sees the
+   review folded and left out of the shop's rating.
 
 Every person has a browser of their own (own cookies); screenshots of every step go to
 test-artifacts/screenshots/.
@@ -23,6 +25,8 @@ from playwright.sync_api import expect
 
 from reviewshield.cases.models import Case, CaseStatus
 from reviewshield.deadlines.worker import run_worker
+from reviewshield.extortion.models import ExtortionReport, ReportStatus
+from reviewshield.marketplace import services as market
 from reviewshield.web.templatetags.rs import time_left_text
 from tests.samples import png
 from tests.sanctions.conftest import decide
@@ -261,3 +265,103 @@ def test_journey_4_the_seller_appeals_a_senior_agent_overturns_and_the_penalty_g
     seller.goto(seller.base + sanctions)
     expect(seller.locator("#in-force")).to_contain_text(tr(lang, "No penalty is in force."))
     seller.shot("penalty-gone")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_journey_5_a_seller_reports_extortion_the_buyer_answers_an_agent_upholds_and_the_review_folds(
+    cast, open_as, lang, tmp_path
+):
+    order = cast.order(trade_success_at=timezone.now() - timedelta(days=2))
+    posted = timezone.now() - timedelta(days=1)
+    market.review_upsert(
+        platform="taobao",
+        order_external_id=order.external_id,
+        external_id="R-1",
+        rating="bad",
+        text="一星！不给 200 元不改。 One star until I get 200 yuan.",
+        anonymous=False,
+        posted_at=posted,
+        now=posted,
+    )
+    (tmp_path / "demand.png").write_bytes(png())
+    (tmp_path / "reply.png").write_bytes(png(color=(20, 160, 60)))
+
+    # The seller reports the buyer from the extortion page, picking the order by its number.
+    seller = open_as("alice", "/seller/extortion/")
+    seller.shot("list")
+    seller.follow(seller.get_by_role("link", name=tr(lang, "Report buyer extortion")))
+    seller.locator("#id_order_number").fill(order.external_id)
+    seller.locator("#threat-bad_review").check()
+    seller.locator("#id_demand").fill("200 元，否则不改差评 / 200 yuan or the review stays")
+    seller.locator("#id_demand_amount").fill("200")
+    seller.locator("#id_occurred_at").fill(timezone.localtime(posted).strftime("%Y-%m-%dT%H:%M"))
+    seller.locator("#id_narrative").fill("买家在聊天里索要 200 元。 The buyer asked for 200 yuan in chat.")
+    seller.locator("#id_files").set_input_files(str(tmp_path / "demand.png"))
+    seller.locator("#id_evidence_kind").select_option("chat_screenshot")
+    seller.shot("form-filled")
+    seller.follow(seller.get_by_role("button", name=tr(lang, "File the report")))
+    seller.wait_for_url("**/seller/extortion/*/")
+    report = ExtortionReport.objects.get(order=order)
+    assert report.reference in seller.content() and "demand.png" in seller.content()
+    seller.shot("filed")
+
+    # The buyer reads the seller's statement and answers before the countdown runs out.
+    buyer = open_as("bob", "/extortion/")
+    buyer.follow(buyer.get_by_role("link", name=report.reference))
+    status = buyer.locator("#report-status")
+    expect(status).to_contain_text(tr(lang, "You have this long to answer:"))
+    assert status.locator("time.countdown").inner_text().strip()
+    assert "The buyer asked for 200 yuan in chat." in buyer.content()
+    buyer.shot("to-answer")
+    buyer.locator("#answer-text").fill(
+        f"我只要求退款。 I only asked for a refund. 电话 {cast.bob.phone}，{cast.bob.real_name}"
+    )
+    buyer.locator("#answer-files").set_input_files(str(tmp_path / "reply.png"))
+    buyer.locator("#answer-kind").select_option("chat_screenshot")
+    buyer.follow(buyer.get_by_role("button", name=tr(lang, "Send my answer")))
+    assert tr(lang, "Your answer was sent. The platform decides next.") in buyer.content()
+    buyer.shot("answered")
+
+    # The agent finds it in the extortion queue, reads both sides side by side and upholds it.
+    agent = open_as("erin", "/agent/extortion/")
+    row = agent.locator("table.queue tr", has=agent.get_by_role("link", name=report.reference))
+    expect(row).to_contain_text(tr(lang, "With the platform"))
+    agent.shot("queue")
+    agent.follow(agent.get_by_role("link", name=report.reference))
+    for text in ("demand.png", "reply.png", "I only asked for a refund.", "One star until I get 200 yuan."):
+        assert text in agent.content(), text
+    agent.follow(agent.get_by_role("button", name=tr(lang, "Take this report")))
+    agent.locator("#outcome-uphold").check()
+    agent.locator("#reasons").fill("聊天记录显示买家索要钱款。 The chat shows the buyer demanding money.")
+    agent.shot("deciding")
+    agent.follow(agent.get_by_role("button", name=tr(lang, "Record the decision")))
+    assert tr(lang, "The decision is recorded; both sides were notified.") in agent.content()
+    agent.shot("decided")
+    report.refresh_from_db()
+    assert report.status == ReportStatus.UPHELD and report.strike.buyer == cast.bob
+
+    # The seller sees the decision, the review folded (kept, not counted) and the buyer masked.
+    seller.reload()
+    folded = seller.locator("#review-folded")
+    expect(folded).to_contain_text(
+        tr(
+            lang,
+            "This review was found to be extortion; it is kept but folded and not counted in the rating.",
+        )
+    )
+    expect(folded.locator("blockquote")).to_be_hidden()
+    folded.locator("summary").click()
+    expect(folded.locator("blockquote")).to_contain_text("One star until I get 200 yuan.")
+    page = seller.content()
+    assert "I only asked for a refund." in page
+    assert cast.bob.phone not in page and cast.bob.real_name not in page
+    seller.shot("review-folded")
+    seller.goto(seller.base + "/seller/extortion/")
+    with translation.override(lang):
+        left_out = translation.ngettext(
+            "%(n)s review found to be extortion is left out",
+            "%(n)s reviews found to be extortion are left out",
+            1,
+        ) % {"n": 1}
+    expect(seller.locator(f"#rating-{cast.shop.pk}")).to_contain_text(left_out)
+    seller.shot("rating")

@@ -19,6 +19,9 @@ from django.test import Client
 from reviewshield.cases import services
 from reviewshield.cases.models import CaseEvidence
 from reviewshield.chat import services as chat_services
+from reviewshield.extortion import services as extortion
+from reviewshield.extortion.models import ExtortionEvidence
+from reviewshield.marketplace import services as market
 from reviewshield.sanctions import appeals
 from reviewshield.sanctions import services as sanction_services
 from reviewshield.sanctions.models import Compensation
@@ -144,6 +147,7 @@ def scene(cast, time_machine) -> Scene:
     late = cast.order(trade_success_at=NOW - timedelta(days=40))
     _, raw = services.assisted_link_issue(agent=cast.erin, order_id=late.pk, reason="W-5", now=NOW)
     chat_services.chat_permission_grant(case_id=waiting.pk, buyer=cast.bob, now=NOW)
+    reports = _extortion_reports(cast)  # before the endpoint: the webhook log below stays as it is
     WebhookEndpoint.objects.create(name="Market-1", url="https://market.example/hooks")
     with transaction.atomic():  # as the deciding service would, in its own transaction
         events = [
@@ -201,6 +205,13 @@ def scene(cast, time_machine) -> Scene:
         "public-blacklist-empty": (cast.bob, "/blacklist/?platform=jd"),
         "public-warnings": (None, "/warnings/"),
         "public-warnings-empty": (cast.alice, "/warnings/?platform=tmall"),
+        "seller-extortion": (cast.alice, "/seller/extortion/"),
+        "seller-extortion-file": (cast.alice, "/seller/extortion/new/"),
+        **{f"seller-extortion-{r.status}": (cast.alice, f"/seller/extortion/{r.pk}/") for r in reports},
+        "buyer-extortion": (cast.bob, "/extortion/"),
+        **{f"buyer-extortion-{r.status}": (cast.bob, f"/extortion/{r.pk}/") for r in reports},
+        "agent-extortion": (cast.erin, "/agent/extortion/"),
+        **{f"agent-extortion-{r.status}": (cast.erin, f"/agent/extortion/{r.pk}/") for r in reports},
         "not-found": (cast.bob, "/cases/999999/"),
         "forbidden": (cast.alice, "/orders/"),
     }
@@ -223,8 +234,30 @@ def scene(cast, time_machine) -> Scene:
         "LOG_0002.csv",
         "Q-0",
         *(e.sha256[:16] for e in CaseEvidence.objects.all()),
+        *(r.reference for r in reports),
+        *("X-1", "X-2", "X-3", "XR-1", "V-1", "X-IMG.png"),
+        *(e.sha256[:16] for e in ExtortionEvidence.objects.all()),
     ]
     return Scene(pages, data)
+
+
+def _extortion_reports(cast):
+    """Extortion reports waiting for the buyer, with the platform, and upheld (its review folded)."""
+    reports = []
+    for step in ("awaiting_buyer", "awaiting_decision", "upheld"):
+        order = cast.order(trade_success_at=TS)
+        market.review_upsert(platform="taobao", order_external_id=order.external_id, external_id="", rating="bad",
+                             text="V-1", anonymous=False, posted_at=NOW, now=NOW)  # fmt: skip
+        report = extortion.report_file(seller=cast.alice, order_id=order.pk, threat="bad_review", demand="X-1",
+                                       demand_amount="200", occurred_at=NOW - timedelta(hours=1), narrative="X-2",
+                                       files=[screenshot(name="X-IMG.png")], now=NOW)  # fmt: skip
+        if step != "awaiting_buyer":
+            report = extortion.report_answer(report_id=report.pk, buyer=cast.bob, text="X-3", now=NOW)
+        if step == "upheld":
+            report = extortion.report_decide(report_id=report.pk, agent=cast.erin, outcome="uphold",
+                                             reasons="XR-1", now=NOW)  # fmt: skip
+        reports.append(report)
+    return reports
 
 
 PAGE_NAMES = [
@@ -244,6 +277,11 @@ PAGE_NAMES = [
     "agent-appeals", "agent-appeals-decided", "agent-appeal", "agent-appeal-read-only", "agent-appeal-decided",
     "agent-compensations", "agent-compensations-paid", "agent-compensations-empty",
     "public-blacklist", "public-blacklist-empty", "public-warnings", "public-warnings-empty",
+    "seller-extortion", "seller-extortion-file", "seller-extortion-awaiting_buyer",
+    "seller-extortion-awaiting_decision", "seller-extortion-upheld", "buyer-extortion",
+    "buyer-extortion-awaiting_buyer", "buyer-extortion-awaiting_decision", "buyer-extortion-upheld",
+    "agent-extortion", "agent-extortion-awaiting_buyer", "agent-extortion-awaiting_decision",
+    "agent-extortion-upheld",
     "not-found", "forbidden",
 ]  # fmt: skip
 
@@ -268,12 +306,17 @@ def test_the_page_list_covers_every_portal_address():
                          "agent_evidence", "case_evidence_add", "case_evidence_file", "seller_evidence_add",
                          "seller_evidence_file", "case_chat_cite", "case_chat_permission", "seller_chat_cite",
                          "agent_webhook_replay", "case_appeal", "seller_appeal", "agent_appeal_decide",
-                         "agent_compensation_paid"}  # fmt: skip
+                         "agent_compensation_paid", "seller_extortion_evidence_add",
+                         "seller_extortion_evidence_file", "seller_extortion_withdraw", "buyer_extortion_answer",
+                         "buyer_extortion_evidence_add", "buyer_extortion_evidence_file", "agent_extortion_take",
+                         "agent_extortion_decide", "agent_extortion_evidence"}  # fmt: skip
     shown = {
         "home", "login", "orders", "complain", "assisted_file", "cases", "case", "seller_cases", "seller_case",
         "agent_queue", "agent_case", "agent_assisted", "agent_chat", "agent_webhooks",
         "seller_sanctions", "agent_appeals", "agent_appeal", "agent_compensations",
         "public_blacklist", "public_warnings",
+        "seller_extortion", "seller_extortion_file", "seller_extortion_report", "buyer_extortion",
+        "buyer_extortion_report", "agent_extortion", "agent_extortion_report",
     }  # fmt: skip
     assert names == shown | checked_elsewhere
 

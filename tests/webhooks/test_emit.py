@@ -75,6 +75,7 @@ def test_unknown_events_are_refused() -> None:
         "case.decided",
         "appeal.decided",
         "compensation.due",
+        "review.extortion_marked",
     }
 
 

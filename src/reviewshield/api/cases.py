@@ -6,6 +6,7 @@ Thin: parse, call one service or selector, render. What a seller receives is bui
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -19,10 +20,11 @@ from ninja.files import UploadedFile
 from reviewshield.api.core import ErrorOut, Page, paginate, require_roles
 from reviewshield.cases import selectors, services
 from reviewshield.cases.access import is_agent
-from reviewshield.cases.models import Case, CaseEvidence, CaseStatus, HarassmentType, Side
+from reviewshield.cases.models import Case, CaseStatus, HarassmentType, Side
 from reviewshield.errors import NotFound, PermissionDenied
 from reviewshield.evidence.downloads import blob_response
 from reviewshield.evidence.intake import Upload
+from reviewshield.extortion.selectors import buyer_strikes
 from reviewshield.localtime import iso_local
 from reviewshield.privacy.masking import mask_personal_data
 
@@ -72,6 +74,19 @@ class EvidenceOut(Schema):
     file: Literal["original", "clean_copy", "none"]
 
 
+class StrikeOut(Schema):
+    report_id: int
+    report: str
+    shop: ShopRef
+    at: str
+
+
+class StrikesOut(Schema):
+    buyer_id: int
+    count: int
+    strikes: list[StrikeOut]
+
+
 class DecisionOut(Schema):
     outcome: Literal["uphold", "reject"]
     tier: str
@@ -113,6 +128,7 @@ class CaseOut(CaseSummaryOut):
     withdrawn_at: str | None
     evidence: list[EvidenceOut]
     viewer_side: str
+    buyer_strikes: StrikesOut | None = None  # agents only: the buyer's upheld extortion reports
 
 
 class QueueItemOut(CaseSummaryOut):
@@ -198,30 +214,53 @@ def _case_out(case: Case, side: str) -> dict[str, Any]:
         "assigned_agent": case.assigned_agent.username if case.assigned_agent else None,
         "decision": decision,
         "withdrawn_at": _iso(case.withdrawn_at),
-        "evidence": [
-            {
-                "id": e.pk,
-                "side": e.side,
-                "kind": e.kind,
-                "name": shown(e.original_name),
-                "content_type": e.content_type,
-                "size": e.size,
-                "sha256": e.sha256,
-                "reference": e.reference if side in (e.side, Side.AGENT) else "",
-                "description": shown(e.description),
-                "created_at": iso_local(e.created_at),
-                "file": _file_shown(e, side),
-            }
-            for e in case.evidence.order_by("created_at", "id")
-        ],
+        "evidence": [evidence_out(e, side, shown) for e in case.evidence.order_by("created_at", "id")],
         "viewer_side": side,
+        # Agents see the buyer's upheld extortion reports on their complaints; nobody else does.
+        "buyer_strikes": strikes_out(case.buyer_id) if side == Side.AGENT else None,
     }
 
 
-def _file_shown(item: CaseEvidence, side: str) -> str:
+def evidence_out(item: Any, side: str, shown: Callable[[str], str]) -> dict[str, Any]:
+    """One evidence item (of a case or an extortion report) as `side` sees it; `shown` masks what a
+    seller reads of the buyer's names and descriptions."""
+    return {
+        "id": item.pk,
+        "side": item.side,
+        "kind": item.kind,
+        "name": shown(item.original_name),
+        "content_type": item.content_type,
+        "size": item.size,
+        "sha256": item.sha256,
+        "reference": item.reference if side in (item.side, Side.AGENT) else "",
+        "description": shown(item.description),
+        "created_at": iso_local(item.created_at),
+        "file": _file_shown(item, side),
+    }
+
+
+def _file_shown(item: Any, side: str) -> str:
     if side in (item.side, Side.AGENT):
         return "original"
     return "none" if item.clean_blob_id is None else "clean_copy"
+
+
+def strikes_out(buyer_id: int) -> dict[str, Any]:
+    """The buyer's strikes from upheld extortion reports (for agents only)."""
+    strikes = buyer_strikes(buyer_id)
+    return {
+        "buyer_id": buyer_id,
+        "count": len(strikes),
+        "strikes": [
+            {
+                "report_id": s.report_id,
+                "report": s.report.reference,
+                "shop": {"id": s.report.shop_id, "name": s.report.shop.name},
+                "at": iso_local(s.at),
+            }
+            for s in strikes
+        ],
+    }
 
 
 def _get(request: HttpRequest, case_id: int) -> tuple[Case, str]:
@@ -389,23 +428,28 @@ class AssignIn(Schema):
     version: int | None = None
 
 
+def assignee_of(payload: AssignIn) -> Any:
+    """The user `assignee_id` names (None: the caller takes it); NotFound for an unknown id."""
+    from reviewshield.accounts.models import User
+
+    if payload.assignee_id is None:
+        return None
+    assignee = User.objects.filter(pk=payload.assignee_id).first()
+    if assignee is None:
+        raise NotFound()
+    return assignee
+
+
 @router.post(
     "/cases/{case_id}/assign",
     response={200: CaseOut, **ERRORS},
     summary="Agent: take a case or hand it to another agent",
 )
 def case_assign(request: HttpRequest, case_id: int, payload: AssignIn) -> Any:
-    from reviewshield.accounts.models import User
-
-    assignee = None
-    if payload.assignee_id is not None:
-        assignee = User.objects.filter(pk=payload.assignee_id).first()
-        if assignee is None:
-            raise NotFound()
     case = services.case_assign(
         case_id=case_id,
         agent=request.auth,
-        assignee=assignee,
+        assignee=assignee_of(payload),
         expected_version=payload.version,
         now=timezone.now(),
     )  # type: ignore[attr-defined]

@@ -77,6 +77,10 @@ def _mount() -> None:
     from reviewshield.api import public, webhooks
 
     api.add_router("/", webhooks.router)
+
+    from reviewshield.api import extortion
+
+    api.add_router("/", extortion.router)
     api.add_router("/", public.router)
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Model
+
 from reviewshield.accounts.models import Role
 from reviewshield.cases.models import Case, Side
+from reviewshield.errors import NotFound, PermissionDenied
 
 AGENT_ROLES = (Role.AGENT, Role.SENIOR_AGENT, Role.ADMIN)
 
@@ -19,7 +22,9 @@ def is_seller_of_shop(user: Any, shop_id: int) -> bool:
 
 
 def case_side_for_user(case: Case, user: Any) -> str | None:
-    """The side the user stands on in this case: buyer, seller, agent, or None (an outsider)."""
+    """The side the user stands on in this case: buyer, seller, agent, or None (an outsider).
+
+    Anything with a `buyer_id` and a `shop_id` has the same sides (an extortion report)."""
     if not user.is_authenticated:
         return None
     if case.buyer_id == user.pk:
@@ -29,3 +34,21 @@ def case_side_for_user(case: Case, user: Any) -> str | None:
     if is_seller_of_shop(user, case.shop_id):
         return Side.SELLER
     return None
+
+
+def locked_for(
+    model: type[Model], pk: int, user: Any, sides: tuple[str, ...], *, missing: Any, only: Any
+) -> tuple[Any, str]:
+    """Lock row `pk` of `model` (a case, an extortion report) for this user's action and return it with
+    the user's side: NotFound(`missing`) for outsiders, PermissionDenied(`only`, naming the `sides`
+    in a `%(sides)s`) for the wrong side.
+
+    Locked here, once: the transition that follows reuses this row instead of reading it again.
+    """
+    row = model._default_manager.select_for_update().filter(pk=pk).first()
+    side = case_side_for_user(row, user) if row else None  # type: ignore[arg-type]
+    if row is None or side is None:
+        raise NotFound(missing)
+    if side not in sides:
+        raise PermissionDenied(only % {"sides": " / ".join(str(Side(s).label) for s in sides)})
+    return row, side

@@ -13,11 +13,15 @@ def _utc(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def event_record(event: CaseEvent, reference: str) -> dict[str, Any]:
+def event_record(
+    event: Any, reference: str, *, record_type: str = "case_event", subject: str = "case"
+) -> dict[str, Any]:
+    """The logged record of an audit event; other audit trails (extortion reports) name their own
+    `record_type` and the key of what the event belongs to (`subject`)."""
     return {
-        "type": "case_event",
+        "type": record_type,
         "id": event.pk,
-        "case": reference,
+        subject: reference,
         "kind": event.kind,
         "at": _utc(event.at),
         "actor": event.actor_id,
@@ -28,11 +32,13 @@ def event_record(event: CaseEvent, reference: str) -> dict[str, Any]:
     }
 
 
-def evidence_record(item: CaseEvidence, reference: str) -> dict[str, Any]:
+def evidence_record(
+    item: Any, reference: str, *, record_type: str = "evidence", subject: str = "case"
+) -> dict[str, Any]:
     return {
-        "type": "evidence",
+        "type": record_type,
         "id": item.pk,
-        "case": reference,
+        subject: reference,
         "side": item.side,
         "kind": item.kind,
         "sha256": item.sha256,

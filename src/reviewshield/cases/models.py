@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from reviewshield.evidence.models import Blob, EvidenceKind
+from reviewshield.evidence.models import EvidenceItem
 
 
 class CaseStatus(models.TextChoices):
@@ -160,10 +160,10 @@ class Case(models.Model):
         return self.status in OPEN_STATUSES
 
 
-class CaseEvent(models.Model):
-    """The audit trail: who did what, when, and the state before and after."""
+class StatusEvent(models.Model):
+    """An audit event: who did what, when, and the state before and after (concrete: `CaseEvent`,
+    `extortion.ExtortionEvent`)."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=48)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     actor_role = models.CharField(max_length=20)  # buyer / seller / agent / system
@@ -173,32 +173,26 @@ class CaseEvent(models.Model):
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        abstract = True
+
+
+class CaseEvent(StatusEvent):
+    """The audit trail of a case."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+
+    class Meta:
         verbose_name = _("case event")
         verbose_name_plural = _("case events")
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["case", "at"], name="caseevent_case_at")]
 
 
-class CaseEvidence(models.Model):
-    """A file either side submitted: the sealed original and, where the kind allows, a clean copy.
-
-    The other side of the case sees only `clean_blob` (a re-encoded image, or a buyer's text with
-    their personal data masked); agents see both. No `clean_blob` means the kind is for agents only.
-    """
+class CaseEvidence(EvidenceItem):
+    """A file either side of a case submitted (see `evidence.models.EvidenceItem`)."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="evidence")
     side = models.CharField(max_length=10, choices=Side.choices)
-    kind = models.CharField(_("kind"), max_length=30, choices=EvidenceKind.choices)
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+")
-    clean_blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
-    original_name = models.CharField(max_length=255)  # shown only, never a path
-    content_type = models.CharField(max_length=100)  # sniffed from the bytes
-    size = models.PositiveBigIntegerField()
-    sha256 = models.CharField(max_length=64)
-    reference = models.CharField(_("waybill number"), max_length=64, blank=True)
-    description = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField()
 
     class Meta:
         verbose_name = _("evidence")

@@ -18,9 +18,11 @@ from reviewshield.localtime import to_local
 AT_RISK_WITHIN = timedelta(hours=24)
 
 
-def case_list_for_user(user: Any, *, status: str | None = None, shop_id: int | None = None) -> QuerySet[Case]:
-    """Buyers see their own cases, sellers their shops', agents all; newest first."""
-    qs = Case.objects.select_related("shop", "platform", "order")
+def party_list_for_user(
+    qs: QuerySet[Any], user: Any, *, status: str | None = None, shop_id: int | None = None
+) -> QuerySet[Any]:
+    """Of `qs` (cases, extortion reports: rows with a buyer and a shop), what `user` may list: buyers
+    their own, sellers their shops', agents all; newest first."""
     if access.is_agent(user):
         pass
     elif user.role == Role.SELLER:
@@ -32,6 +34,12 @@ def case_list_for_user(user: Any, *, status: str | None = None, shop_id: int | N
     if shop_id:
         qs = qs.filter(shop_id=shop_id)
     return qs.order_by("-filed_at", "-id")
+
+
+def case_list_for_user(user: Any, *, status: str | None = None, shop_id: int | None = None) -> QuerySet[Case]:
+    """Buyers see their own cases, sellers their shops', agents all; newest first."""
+    qs = Case.objects.select_related("shop", "platform", "order")
+    return party_list_for_user(qs, user, status=status, shop_id=shop_id)
 
 
 def case_get_for_user(user: Any, case_id: int) -> tuple[Case, str]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -44,8 +44,7 @@ from reviewshield.errors import (
     PermissionDenied,
     ValidationFailed,
 )
-from reviewshield.evidence.blobs import blob_rows, blobs_staged
-from reviewshield.evidence.intake import Prepared, Upload, evidence_prepare_all
+from reviewshield.evidence.intake import Prepared, Upload, evidence_intake, evidence_item_create
 from reviewshield.localtime import format_local
 from reviewshield.marketplace.models import Order
 from reviewshield.outbox.services import notify
@@ -123,24 +122,8 @@ def _sellers(case: Case) -> list[int]:
 
 
 def _store_evidence(*, case: Case, side: str, user: User, item: Prepared, now: datetime) -> CaseEvidence:
-    """Write one prepared item's rows (its files are already in the store: `blobs_staged`)."""
-    staged = [item.original, *([item.clean] if item.clean else [])]
-    blob_rows(staged, now)
-    evidence = CaseEvidence.objects.create(
-        case=case,
-        side=side,
-        kind=item.kind,
-        submitted_by=user,
-        blob_id=item.original.sha256,
-        clean_blob_id=item.clean.sha256 if item.clean else None,
-        original_name=item.name,
-        content_type=item.original.mime,
-        size=item.original.size,
-        sha256=item.original.sha256,
-        reference=item.reference,
-        description=item.description,
-        created_at=now,
-    )
+    """Write one prepared item's rows (its files are already in the store: `evidence_intake`)."""
+    evidence = evidence_item_create(CaseEvidence, item=item, side=side, user=user, now=now, case=case)
     evidence_logged(evidence, case)
     event_append(
         case=case,
@@ -161,21 +144,11 @@ def _store_evidence(*, case: Case, side: str, user: User, item: Prepared, now: d
     return evidence
 
 
-@contextmanager
-def _evidence_intake(uploads: Sequence[Upload], *, side: str, buyer: User) -> Iterator[list[Prepared]]:
-    """Check and clean every upload before the transaction, store the files, and clean up after.
-
-    Yields the prepared items for the caller's transaction; if that transaction fails, the files it
-    would have referred to are removed again (nothing is half-stored).
-    """
-    prepared = evidence_prepare_all(uploads, side=side, buyer_private=buyer.personal_data)
-    try:
-        staged = [s for p in prepared for s in (p.original, p.clean) if s is not None]
-        with blobs_staged(staged):
-            yield prepared
-    finally:
-        for p in prepared:
-            p.discard()
+def _evidence_intake(
+    uploads: Sequence[Upload], *, side: str, buyer: User
+) -> AbstractContextManager[list[Prepared]]:
+    """`evidence.intake.evidence_intake` with this buyer's personal data masked in what a seller reads."""
+    return evidence_intake(uploads, side=side, buyer_private=buyer.personal_data)
 
 
 def _link_usable(
@@ -329,20 +302,15 @@ def _case_buyer(case_id: int) -> User:
 
 
 def case_lock_for(case_id: int, user: User, *sides: str) -> tuple[Case, str]:
-    """Lock the case row for this user's action; NotFound for outsiders, 403 for the wrong side.
-
-    Locked here, once: the transition that follows reuses this row instead of reading it again.
-    """
-    case = Case.objects.select_for_update().filter(pk=case_id).first()
-    side = access.case_side_for_user(case, user) if case else None
-    if case is None or side is None:
-        raise NotFound(_("There is no such complaint."))
-    if side not in sides:
-        raise PermissionDenied(
-            _("Only the %(sides)s can do this on a complaint.")
-            % {"sides": " / ".join(str(Side(s).label) for s in sides)}
-        )
-    return case, side
+    """Lock the case row for this user's action; NotFound for outsiders, 403 for the wrong side."""
+    return access.locked_for(  # type: ignore[no-any-return]
+        Case,
+        case_id,
+        user,
+        sides,
+        missing=_("There is no such complaint."),
+        only=_("Only the %(sides)s can do this on a complaint."),
+    )
 
 
 def case_answer(

@@ -86,10 +86,17 @@ def deadlines_schedule(items: Iterable[dict[str, Any]]) -> list[Deadline]:
 
 
 def deadlines_cancel(
-    *, now: datetime, case: Any = None, order: Any = None, kinds: Iterable[str] | None = None
+    *,
+    now: datetime,
+    case: Any = None,
+    order: Any = None,
+    kinds: Iterable[str] | None = None,
+    payload: dict[str, Any] | None = None,
 ) -> int:
-    """Mark open deadlines of a case (or order) as cancelled; returns how many."""
+    """Mark open deadlines of a case (or order, or with these `payload` values) as cancelled; returns how many."""
     qs = Deadline.objects.filter(done_at__isnull=True)
+    if payload:
+        qs = qs.filter(**{f"payload__{key}": value for key, value in payload.items()})
     if case is not None:
         qs = qs.filter(case=case)
     if order is not None:

@@ -278,6 +278,7 @@ def demo_load(*, now: datetime, seed: int = 2026) -> dict[str, int]:
     made = _complaints(demo, orders)
     _chat_and_screenshots(buyers[0], now)
     _appeal(now)
+    _extortion(now)
     _blacklisted(now)
     from reviewshield.deadlines.claiming import deadlines_run_once
 
@@ -530,4 +531,87 @@ def _chat_and_screenshots(buyer: User, now: datetime) -> None:
                 Upload(file=SimpleUploadedFile("chat.png", shot), name="聊天截图.png", kind="chat_screenshot")
             ],
             now=case.filed_at,
+        )
+
+
+def _extortion(now: datetime) -> None:
+    """Buyer-extortion reports: one upheld two days before the same buyer's later complaint (agents
+    see the strike on it; the review is folded), and one from demo.seller that demo.buyer may answer."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from reviewshield.evidence.intake import Upload
+    from reviewshield.extortion import services as extortion
+    from reviewshield.marketplace.models import Review
+
+    def evidence() -> list[Upload]:
+        shot = SimpleUploadedFile("demand.png", _screenshot_png())
+        return [Upload(file=shot, name="买家索要截图.png", kind="chat_screenshot")]
+
+    later = (
+        Case.objects.filter(status="awaiting_decision", platform_id="taobao").order_by("-filed_at").first()
+    )
+    if later is not None:
+        filed = later.filed_at - timedelta(days=2)
+        order = (
+            Order.objects.filter(
+                buyer=later.buyer_id, paid_at__lt=filed - timedelta(days=1), shop__sellers__isnull=False
+            )
+            .exclude(pk=later.order_id)
+            .exclude(review__rating__in=["good", "neutral"])
+            .order_by("-paid_at")
+            .first()
+        )
+        if order is not None:
+            if not Review.objects.filter(order=order).exists():
+                market.review_upsert(
+                    platform=order.platform_id,
+                    order_external_id=order.external_id,
+                    external_id=f"R{order.external_id}",
+                    rating="bad",
+                    text="东西很差！除非退我 200 元，否则差评不改。 Awful — this stays unless I get 200 yuan back.",
+                    anonymous=False,
+                    posted_at=filed - timedelta(hours=6),
+                    now=filed - timedelta(hours=6),
+                )
+            report = extortion.report_file(
+                seller=order.shop.sellers.first(),  # type: ignore[arg-type]
+                order_id=order.pk,
+                threat="bad_review",
+                demand="退款 200 元且不退货，否则不改差评。 A 200 yuan refund without a return, or the bad review stays.",
+                demand_amount="200",
+                occurred_at=filed - timedelta(hours=4),
+                narrative="买家在聊天中说：不退 200 元就一直差评，还要去平台投诉。 "
+                "The buyer wrote in chat: no 200 yuan refund, the bad review stays and I complain to the platform.",
+                files=evidence(),
+                now=filed,
+            )
+            extortion.report_answer(
+                report_id=report.pk,
+                buyer=order.buyer,
+                text="商品确实有问题，我只是想要补偿。 The goods were faulty; I only wanted compensation.",
+                now=filed + timedelta(hours=5),
+            )
+            extortion.report_decide(
+                report_id=report.pk,
+                agent=User.objects.get(username="demo.agent"),
+                outcome="uphold",
+                reasons="聊天记录显示买家以差评为条件索要 200 元。 The chat shows the buyer asking for 200 yuan in exchange for the review.",
+                now=filed + timedelta(days=1),
+            )
+    buyer, seller = User.objects.get(username="demo.buyer"), User.objects.get(username="demo.seller")
+    order = Order.objects.filter(
+        buyer=buyer, shop__sellers=seller, paid_at__lt=now - timedelta(days=2)
+    ).first()
+    if order is not None:
+        extortion.report_file(
+            seller=seller,
+            order_id=order.pk,
+            threat="complaint",
+            demand="再补偿 100 元，否则去平台投诉。 Another 100 yuan, or I complain to the platform.",
+            demand_amount="100",
+            occurred_at=now - timedelta(hours=30),
+            narrative="买家收货后要求额外补偿，否则投诉我们售假。 After delivery the buyer asked for extra money or a "
+            "complaint that we sell fakes.",
+            files=evidence(),
+            now=now - timedelta(hours=20),
         )

@@ -20,7 +20,8 @@ import tempfile
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
 
 import magic
 from django.conf import settings
@@ -29,7 +30,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from reviewshield.errors import EvidenceRejected
 from reviewshield.evidence import clamd
-from reviewshield.evidence.blobs import Staged
+from reviewshield.evidence.blobs import Staged, blob_rows, blobs_staged
 from reviewshield.evidence.kinds import (
     IMAGES,
     MARKUP_LOOKBEHIND,
@@ -282,6 +283,51 @@ def evidence_prepare_all(
             p.discard()
         raise
     return done
+
+
+@contextlib.contextmanager
+def evidence_intake(
+    uploads: Sequence[Upload], *, side: str, buyer_private: Sequence[str]
+) -> Iterator[list[Prepared]]:
+    """Check and clean every upload before the transaction, store the files, and clean up after.
+
+    Yields the prepared items for the caller's transaction; if that transaction fails, the files it
+    would have referred to are removed again (nothing is half-stored).
+    """
+    prepared = evidence_prepare_all(uploads, side=side, buyer_private=buyer_private)
+    try:
+        staged = [s for p in prepared for s in (p.original, p.clean) if s is not None]
+        with blobs_staged(staged):
+            yield prepared
+    finally:
+        for p in prepared:
+            p.discard()
+
+
+Item = TypeVar("Item")
+
+
+def evidence_item_create(
+    model: type[Item], *, item: Prepared, side: str, user: Any, now: datetime, **owner: Any
+) -> Item:
+    """Write one prepared item's rows inside the caller's transaction: its blobs and a `model` row
+    (an `evidence.models.EvidenceItem`) belonging to `owner` (its files are already in the store)."""
+    blob_rows([item.original, *([item.clean] if item.clean else [])], now)
+    return model.objects.create(  # type: ignore[attr-defined, no-any-return]
+        **owner,
+        side=side,
+        kind=item.kind,
+        submitted_by=user,
+        blob_id=item.original.sha256,
+        clean_blob_id=item.clean.sha256 if item.clean else None,
+        original_name=item.name,
+        content_type=item.original.mime,
+        size=item.original.size,
+        sha256=item.original.sha256,
+        reference=item.reference,
+        description=item.description,
+        created_at=now,
+    )
 
 
 def kind_label(code: str) -> str:

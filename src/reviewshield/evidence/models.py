@@ -5,6 +5,7 @@ queue rows once their leaf exists, and a checkpoint's empty timestamp, filled in
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -93,3 +94,27 @@ class Blob(models.Model):
     class Meta:
         verbose_name = _("stored file")
         verbose_name_plural = _("stored files")
+
+
+class EvidenceItem(models.Model):
+    """A file one side submitted: the sealed original and, where the kind allows, a clean copy.
+
+    The other side sees only `clean_blob` (a re-encoded image, or a buyer's text with their personal
+    data masked); agents see both. No `clean_blob` means the kind is for agents only. Concrete
+    models (`cases.CaseEvidence`, `extortion.ExtortionEvidence`) add what it belongs to and `side`.
+    """
+
+    kind = models.CharField(_("kind"), max_length=30, choices=EvidenceKind.choices)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+")
+    clean_blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    original_name = models.CharField(max_length=255)  # shown only, never a path
+    content_type = models.CharField(max_length=100)  # sniffed from the bytes
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    reference = models.CharField(_("waybill number"), max_length=64, blank=True)
+    description = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        abstract = True

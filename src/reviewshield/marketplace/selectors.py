@@ -8,14 +8,16 @@ cannot be probed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from reviewshield.accounts.models import Role, User
 from reviewshield.errors import NotFound, PermissionDenied
-from reviewshield.marketplace.models import Order, Platform, Shop
+from reviewshield.marketplace.models import Order, Platform, Rating, Review, Shop
 from reviewshield.policy import UnknownRuleset, window_end
 from reviewshield.policystore.services import ruleset_registry, work_calendar
 
@@ -59,7 +61,7 @@ def order_list(
         if not sees_all_marketplace_data(user):
             raise PermissionDenied(_("Only agents can filter orders by buyer."))
         orders = orders.filter(buyer__username=buyer_username)
-    return orders.select_related("shop", "buyer", "review").order_by("-paid_at", "-id")
+    return orders.select_related("shop", "buyer", "review__extortion_mark").order_by("-paid_at", "-id")
 
 
 def order_find(*, user: User, query: str, limit: int = 20) -> list[Order]:
@@ -116,3 +118,37 @@ def complaint_windows_end(orders: list[Order]) -> dict[int, datetime | None]:
             continue  # this order cannot be complained about under that ruleset at all
         ends[order.pk] = window_end(window, order.trade_success_at, calendar).at
     return ends
+
+
+@dataclass(frozen=True)
+class ShopRating:
+    shop_id: int
+    good: int
+    neutral: int
+    bad: int
+    counted: int
+    good_share: Decimal | None  # good / counted, 4 places (0.9850 is 98.50 %); None with no review
+    left_out_as_extortion: int  # reviews marked as extortion: kept and shown folded, never counted
+
+
+def shop_rating(shop_id: int) -> ShopRating:
+    """A shop's good, neutral and bad reviews and its good share (好评率), leaving out the reviews an
+    upheld extortion report marked (`extortion.ReviewMark`). One query."""
+    counts = Review.objects.filter(order__shop_id=shop_id).aggregate(
+        **{
+            rating: Count("pk", filter=Q(rating=rating, extortion_mark__isnull=True))
+            for rating in (Rating.GOOD, Rating.NEUTRAL, Rating.BAD)
+        },
+        marked=Count("pk", filter=Q(extortion_mark__isnull=False)),
+    )
+    counted = counts[Rating.GOOD] + counts[Rating.NEUTRAL] + counts[Rating.BAD]
+    share = (Decimal(counts[Rating.GOOD]) / counted).quantize(Decimal("0.0001")) if counted else None
+    return ShopRating(
+        shop_id=shop_id,
+        good=counts[Rating.GOOD],
+        neutral=counts[Rating.NEUTRAL],
+        bad=counts[Rating.BAD],
+        counted=counted,
+        good_share=share,
+        left_out_as_extortion=counts["marked"],
+    )

@@ -416,7 +416,8 @@ def review_upsert(
 ) -> tuple[Review, Outcome]:
     """Create or update the buyer's review of an order.
 
-    A real review replaces an automatic one and cancels the pending automatic-review deadline.
+    A real review replaces an automatic one and cancels the pending automatic-review deadline; one
+    arriving after an extortion report on the order was upheld is marked as extortion at once.
     Making a review anonymous cannot be undone: a push that would reveal the buyer again is refused.
     """
     platform = _platform(platform)
@@ -473,6 +474,10 @@ def review_upsert(
             values["external_id"] = review.external_id
         outcome = Outcome.UPDATED if _apply(review, values) else Outcome.UNCHANGED
     deadlines_cancel(now=now, order=order, kinds=[AUTOMATIC_REVIEW])
+    # The review threatened in an upheld extortion report, arriving after the decision, is folded too.
+    from reviewshield.extortion.services import review_mark_if_upheld  # extortion builds on marketplace
+
+    review_mark_if_upheld(review=review, now=now)
     return review, outcome
 
 

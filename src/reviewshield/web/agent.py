@@ -28,6 +28,7 @@ from reviewshield.cases import selectors as case_selectors
 from reviewshield.cases.models import OPEN_STATUSES, Case, CaseEvidence, CaseStatus, HarassmentType, Side
 from reviewshield.errors import NotFound, ReviewShieldError
 from reviewshield.evidence.downloads import blob_response
+from reviewshield.extortion.selectors import buyer_strikes
 from reviewshield.marketplace import selectors as market
 from reviewshield.marketplace.models import Platform, Review
 from reviewshield.policy import UnknownRuleset
@@ -175,7 +176,7 @@ def workspace(request: HttpRequest, case_id: int) -> HttpResponse:
         if at is not None
     ]
     evidence = list(case.evidence.select_related("submitted_by").order_by("created_at", "id"))
-    review = Review.objects.filter(order_id=case.order_id).first()
+    review = Review.objects.select_related("extortion_mark").filter(order_id=case.order_id).first()
     preview = services.decision_preview(case) if ruleset else []
     return render(
         request,
@@ -197,6 +198,7 @@ def workspace(request: HttpRequest, case_id: int) -> HttpResponse:
             "decidable": case.status == CaseStatus.AWAITING_DECISION,
             "posted": request.POST if request.method == "POST" else {},
             "appeals": case.appeals.select_related("filed_by").order_by("filed_at", "id"),
+            "strikes": buyer_strikes(case.buyer_id),  # the buyer's upheld extortion reports
             **chat_context(case, Side.AGENT),
         },
     )
@@ -324,6 +326,7 @@ WEBHOOK_EVENT_LABELS = {
     "case.decided": gettext_lazy("Case decided"),
     "appeal.decided": gettext_lazy("Appeal decided"),
     "compensation.due": gettext_lazy("Compensation due"),
+    "review.extortion_marked": gettext_lazy("Review marked as extortion"),
 }
 WEBHOOK_PROBLEMS = {
     "timeout": gettext_lazy("No answer in time"),

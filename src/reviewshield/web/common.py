@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -100,18 +101,33 @@ def evidence_rows(case: Any, viewer_side: str) -> list[dict[str, Any]]:
     return rows
 
 
-def evidence_add(request: HttpRequest, case_id: int, back: str) -> HttpResponse:
-    """Either party adds evidence of one kind; a refusal says why on the page they return to."""
+def evidence_add(
+    request: HttpRequest,
+    case_id: int,
+    back: str,
+    add: Callable[[list[Any], datetime], list[Any]] | None = None,
+) -> HttpResponse:
+    """Either party adds evidence of one kind; a refusal says why on the page they return to.
+
+    `add(uploads, now)` stores them (default: in case `case_id`); `back` is a view name taking
+    `case_id`, or the path of the page to return to."""
+    back_to = back if back.startswith("/") else reverse(back, kwargs={"case_id": case_id})
     form = EvidenceForm(request.POST, request.FILES)
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, str(error))
-        return redirect(back, case_id=case_id)
+        return redirect(back_to)
     try:
-        added = services.case_evidence_add(
-            case_id=case_id, user=request.user, files=form.uploads(), now=timezone.now()
-        )
+        if add is None:
+            added = services.case_evidence_add(
+                case_id=case_id,
+                user=request.user,  # type: ignore[arg-type]
+                files=form.uploads(),
+                now=timezone.now(),
+            )
+        else:
+            added = add(form.uploads(), timezone.now())
     except ReviewShieldError as exc:
         messages.error(request, refusal_text(exc))
     else:
@@ -122,7 +138,7 @@ def evidence_add(request: HttpRequest, case_id: int, back: str) -> HttpResponse:
             )
             % {"count": len(added)},
         )
-    return redirect(back, case_id=case_id)
+    return redirect(back_to)
 
 
 def evidence_file(request: HttpRequest, case_id: int, evidence_id: int) -> HttpResponse:

@@ -29,13 +29,9 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
-class ComplaintForm(forms.Form):
-    harassment_types = forms.MultipleChoiceField(
-        label=_("What happened?"),
-        choices=HarassmentType.choices,
-        widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": _("Choose at least one kind of harassment.")},
-    )
+class IncidentForm(forms.Form):
+    """What every account of an incident asks: when, what happened, evidence files of one kind."""
+
     occurred_at = forms.DateTimeField(
         label=_("When did it happen? (Beijing time)"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -54,9 +50,6 @@ class ComplaintForm(forms.Form):
         choices=[("", _("Choose a kind of evidence")), *EvidenceKind.choices],
         required=False,
     )
-    reference = forms.CharField(
-        label=_("Waybill number (for a courier waybill)"), max_length=64, required=False
-    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -66,6 +59,20 @@ class ComplaintForm(forms.Form):
 
     def uploads(self) -> list[Upload]:
         return uploads_from(self.cleaned_data)
+
+
+class ComplaintForm(IncidentForm):
+    field_order = ["harassment_types", "occurred_at", "narrative", "files", "evidence_kind", "reference"]
+
+    harassment_types = forms.MultipleChoiceField(
+        label=_("What happened?"),
+        choices=HarassmentType.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one kind of harassment.")},
+    )
+    reference = forms.CharField(
+        label=_("Waybill number (for a courier waybill)"), max_length=64, required=False
+    )
 
 
 class EvidenceForm(forms.Form):

@@ -25,6 +25,20 @@ EVENT_LABELS = {
     "appeal_stale": _("The appeal was not decided in time; senior agents were alerted"),
 }
 
+# The audit events of a buyer-extortion report (`extortion.services`).
+EXTORTION_EVENT_LABELS = {
+    "filed": _("The seller reported the buyer for extortion"),
+    "buyer_notified": _("The buyer was told and asked to answer"),
+    "answered": _("The buyer answered"),
+    "no_answer": _("The buyer did not answer in time; the report went to the platform"),
+    "evidence_added": _("Evidence added"),
+    "withdrawn": _("The seller withdrew the report"),
+    "assigned": _("An agent took the report"),
+    "sla_breached": _("The platform's deadline passed; the report was escalated"),
+    "decided": _("The platform decided"),
+    "review_marked": _("The review was marked as extortion: kept, folded and left out of the rating"),
+}
+
 # What each node-penalty measure (`policy.ruleset.MEASURES`) means for the seller.
 MEASURE_LABELS = {
     "hidden": _("The shop is left out of search results"),

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from reviewshield.web import agent, buyer, chat, public, seller, views
+from reviewshield.web import agent, buyer, chat, extortion, public, seller, views
 
 app_name = "web"
 
@@ -67,4 +67,45 @@ urlpatterns = [
     ),
     path("agent/webhooks/", agent.webhooks, name="agent_webhooks"),
     path("agent/webhooks/<int:delivery_id>/replay/", agent.webhook_replay, name="agent_webhook_replay"),
+    # buyer-extortion reports (差评师): seller, buyer, agent
+    path("seller/extortion/", extortion.seller_reports, name="seller_extortion"),
+    path("seller/extortion/new/", extortion.seller_file, name="seller_extortion_file"),
+    path("seller/extortion/<int:report_id>/", extortion.seller_report, name="seller_extortion_report"),
+    path(
+        "seller/extortion/<int:report_id>/evidence/",
+        extortion.seller_evidence_add,
+        name="seller_extortion_evidence_add",
+    ),
+    path(
+        "seller/extortion/<int:report_id>/evidence/<int:evidence_id>/",
+        extortion.seller_evidence_file,
+        name="seller_extortion_evidence_file",
+    ),
+    path(
+        "seller/extortion/<int:report_id>/withdraw/",
+        extortion.seller_withdraw,
+        name="seller_extortion_withdraw",
+    ),
+    path("extortion/", extortion.buyer_reports, name="buyer_extortion"),
+    path("extortion/<int:report_id>/", extortion.buyer_report, name="buyer_extortion_report"),
+    path("extortion/<int:report_id>/answer/", extortion.buyer_answer, name="buyer_extortion_answer"),
+    path(
+        "extortion/<int:report_id>/evidence/",
+        extortion.buyer_evidence_add,
+        name="buyer_extortion_evidence_add",
+    ),
+    path(
+        "extortion/<int:report_id>/evidence/<int:evidence_id>/",
+        extortion.buyer_evidence_file,
+        name="buyer_extortion_evidence_file",
+    ),
+    path("agent/extortion/", extortion.agent_queue, name="agent_extortion"),
+    path("agent/extortion/<int:report_id>/", extortion.agent_report, name="agent_extortion_report"),
+    path("agent/extortion/<int:report_id>/take/", extortion.agent_take, name="agent_extortion_take"),
+    path("agent/extortion/<int:report_id>/decide/", extortion.agent_decide, name="agent_extortion_decide"),
+    path(
+        "agent/extortion/evidence/<int:evidence_id>/",
+        extortion.agent_evidence,
+        name="agent_extortion_evidence",
+    ),
 ]

@@ -26,6 +26,7 @@ EVENTS = (
     "case.decided",
     "appeal.decided",
     "compensation.due",
+    "review.extortion_marked",
 )
 """Every event ReviewShield announces; `webhook_emit` refuses any other name."""
 

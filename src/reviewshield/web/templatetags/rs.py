@@ -65,6 +65,13 @@ def event_label(kind: str) -> str:
 
 
 @register.filter
+def extortion_event_label(kind: str) -> str:
+    from reviewshield.web.labels import EXTORTION_EVENT_LABELS
+
+    return str(EXTORTION_EVENT_LABELS.get(kind, kind))
+
+
+@register.filter
 def harassment_label(kind: str) -> str:
     from reviewshield.cases.models import HarassmentType
 
