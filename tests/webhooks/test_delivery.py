@@ -287,6 +287,7 @@ import django
 django.setup()
 from reviewshield.webhooks.delivery import deliveries_claim
 go = Path(sys.argv[1])
+(go.parent / f"ready-{sys.argv[2]}").touch()
 while not go.exists():
     time.sleep(0.005)
 now = datetime(2026, 11, 12, 1, 0, tzinfo=UTC)
@@ -322,7 +323,11 @@ def test_two_sqlite_processes_claiming_at_once_never_take_the_same_delivery(sqli
         )
         for name in ("a", "b")
     }
-    time.sleep(2)  # both are importing Django; the file lets them start claiming together
+    # Both import Django first (slow on a busy machine); the file lets them start claiming together.
+    deadline = time.monotonic() + 90
+    while not all((tmp_path / f"ready-{name}").exists() for name in procs):
+        assert time.monotonic() < deadline, "the claimers did not start"
+        time.sleep(0.05)
     go.touch()
     claimed = {}
     for name, proc in procs.items():
