@@ -1,0 +1,617 @@
+"""Screen chat messages before delivery: `screen(messages, context) -> list[Verdict]`. PURE.
+
+No Django, no clock: each message carries its own `sent_at` (aware), and the context says what
+the platform knows about the pair (the buyer's bad review, an open complaint, the buyer's
+personal data, what the seller sent in the last hour).
+
+Only seller → buyer messages are screened. A buyer's message is delivered as it is, even one that
+quotes the threat they received; a marketplace system message too.
+
+How one message is judged:
+
+1. Its text is folded (`normalize`); one automaton pass over the batch finds the messages with a
+   term worth a closer look (`matcher`), and only those are searched for every term. A message
+   whose matches cannot score anything (most of them: "快递", "评价" alone) stops there, as the
+   shared CLEAN verdict. English terms must also stand as words in the original text.
+2. Entries score their category directly ("弄死你" → threat 0.9); `rules.toml` rules score a
+   category from a combination of cues ("删差评" + "返" → review pressure); the buyer's known data
+   and the shapes of phone, ID and address numbers are cues too.
+3. The context sets the weight and the boosts:
+   - *grievance* — the message falls in the window after the buyer's bad review, or a complaint
+     between them is open: entries and rules count with their full `weight`, otherwise with
+     `weight_calm` (which is 0 for words that are harmless without a quarrel, such as a
+     courier's "I'll come to your place");
+   - boosts per category: after the bad review, late at night (22:00–07:00 Asia/Shanghai), during
+     an open complaint, and repeated (the second request about the review within the hour).
+   A category's score is its strongest entry or rule plus half the second's share of what is
+   left (rules overlap by design), plus the boosts, capped at 1.
+4. Spam comes from counts: the seller's messages to this buyer in the last hour (flooding) and
+   the same folded text sent again and again.
+5. Each category's score meets its thresholds (warn, hold, block); the verdict's action is the
+   most severe, its categories are those at or above their warn line.
+
+A batch's messages that share one `Context` object are one conversation (one seller → buyer
+pair); counts for flooding and repetition are kept per conversation, in `sent_at` order.
+
+The reason is a code and parameters, not a sentence: `reason_text(verdict.reason, lang)` renders
+it in Simplified Chinese ("zh-hans") or English ("en"), so the Django side picks the reader's
+language. Codes: `clean`, `not_screened`, `below_line` (words matched, nothing to act on), or the
+leading category (`threat`, `doxxing`, …) with params `action`, `categories`, `factors`.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cache, cached_property
+from types import MappingProxyType
+from typing import Literal, NamedTuple
+
+from reviewshield.policy.calendar import BUSINESS_TZ
+from reviewshield.screening.lexicon import ACTIONS, CATEGORIES, Lexicon, Settings, load
+from reviewshield.screening.matcher import Hit
+from reviewshield.screening.normalize import normalize, normalize_many, offsets, original_span
+from reviewshield.screening.personal import address_shapes, digit_candidates, known_fragments, number_shapes
+
+Action = Literal["allow", "warn", "hold", "block"]
+FACTORS = ("after_review", "late_night", "open_complaint", "repeated")
+_HOUR = timedelta(hours=1)
+_CATEGORY_ORDER = {category: order for order, category in enumerate(CATEGORIES)}
+
+
+class Message(NamedTuple):
+    """One chat message: its text, who sent it ("seller", "buyer" or "system") and when (aware)."""
+
+    text: str
+    sender: str
+    sent_at: datetime
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the platform knows about one seller → buyer pair when the messages are screened.
+
+    `recent_seller_messages` and `recent_texts` cover the hour before the batch (the batch itself
+    is counted by the engine). `buyer_known` maps a kind ("phone", "name", "address",
+    "id_number", "employer", "family", "other") to the buyer's values of that kind.
+    """
+
+    bad_review_at: datetime | None = None
+    review_window_days: int | None = None  # None: the lexicon's default (rules.toml)
+    recent_seller_messages: int = 0
+    recent_texts: tuple[str, ...] = ()
+    open_complaint: bool = False
+    buyer_known: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+    @cached_property
+    def known_fragments(self) -> list[tuple[str, str]]:
+        """(kind, folded fragment) of the buyer's known data; worked out once per Context."""
+        return known_fragments(self.buyer_known) if self.buyer_known else []
+
+    @cached_property
+    def known_pattern(self) -> re.Pattern[str] | None:
+        """One pattern for all the fragments, so a message without any costs one search."""
+        pieces = self.known_fragments
+        return re.compile("|".join(re.escape(piece) for _, piece in pieces)) if pieces else None
+
+
+class Span(NamedTuple):
+    """Where in the original text a category was found, and which lexicon entry or rule found it.
+
+    `text[span.start:span.end]` is exactly the matched stretch of the original message.
+    """
+
+    start: int
+    end: int
+    category: str
+    entry: str
+
+
+class Reason(NamedTuple):
+    """A code and its parameters; `reason_text` renders them in a person's language."""
+
+    code: str
+    params: Mapping[str, str] = MappingProxyType({})
+
+
+# Values, built by the thousand: NamedTuples (immutable, and cheap to make) rather than frozen dataclasses.
+class Verdict(NamedTuple):
+    """What to do with one message, and why."""
+
+    action: Action
+    categories: tuple[str, ...]  # at or above their warn line, the most severe first
+    scores: Mapping[str, float]  # every category with a score above 0
+    spans: tuple[Span, ...]
+    reason: Reason
+    factors: tuple[str, ...] = ()  # the circumstances that applied: after_review, late_night, …
+
+
+_EMPTY: Mapping[str, float] = MappingProxyType({})
+CLEAN = Verdict("allow", (), _EMPTY, (), Reason("clean"))
+NOT_SCREENED = Verdict("allow", (), _EMPTY, (), Reason("not_screened"))
+
+
+@cache
+def default_lexicon() -> Lexicon:
+    """The shipped lexicon, loaded once per process."""
+    return load()
+
+
+def screen(
+    messages: Sequence[Message], context: Context | Sequence[Context], *, lexicon: Lexicon | None = None
+) -> list[Verdict]:
+    """Judge each message; `context` is one Context for all of them, or one per message."""
+    lex = lexicon if lexicon is not None else default_lexicon()
+    count = len(messages)
+    contexts: Sequence[Context] = [context] * count if isinstance(context, Context) else context
+    if len(contexts) != count:
+        raise ValueError(f"got {count} messages but {len(contexts)} contexts")
+    texts = [m.text for m in messages]
+    views = normalize_many(texts)
+    triggered = lex.matcher.triggered(views)
+    digits = digit_candidates(texts)
+    sellers = [i for i, m in enumerate(messages) if m.sender == "seller"]
+    conversations = [id(c) for c in contexts]
+    known = _known_hits(sellers, views, contexts, conversations)
+    counts = _counts(messages, contexts, views, sellers, conversations, lex.settings)
+
+    verdicts = [NOT_SCREENED] * count
+    asks: dict[int, list[datetime]] = {}  # when each conversation asked about the review in this batch
+    matcher = lex.matcher
+    for i in sellers:
+        if i not in triggered and i not in digits and i not in known and i not in counts:
+            verdicts[i] = CLEAN  # nothing but common words: most messages end here
+            continue
+        shapes = number_shapes(texts[i]) if i in digits else []
+        found = matcher.find(views[i])
+        judge = False
+        resolved: tuple[list[int], list[Hit]] | None = None
+        if (found or shapes) and _quick(found, shapes, lex):
+            judge = True
+            if not lex.bounded_terms.isdisjoint(t for t, _, _ in found):
+                # An English term may not stand as a word ("sb" in "has been"): check before judging.
+                positions = offsets(texts[i])
+                resolved = positions, matcher.resolve(texts[i], views[i], positions, found)
+                judge = _may_score(tuple({(h.entry,) for h in resolved[1]}), lex, shapes)
+        if judge or i in known or i in counts:
+            verdicts[i] = _judge(
+                messages[i], views[i], contexts[i], lex, found, shapes, known.get(i, ()),
+                counts.get(i, (0, 0)), asks, conversations[i], resolved,
+            )  # fmt: skip
+        else:
+            verdicts[i] = CLEAN
+    return verdicts
+
+
+def _quick(
+    found: Sequence[tuple[int, int, int]], shapes: Sequence[tuple[str, int, int]], lex: Lexicon
+) -> bool:
+    """`_may_score` for raw matches, remembered by the matched terms themselves (the cheapest key)."""
+    key = (tuple([t for t, _, _ in found]), tuple([cue for cue, _, _ in shapes]))
+    cached = lex.quick_terms.get(key)
+    if cached is None:
+        cached = _may_score(tuple({lex.matcher.owners(t) for t, _, _ in found}), lex, shapes)
+        if len(lex.quick_terms) > 100_000:
+            lex.quick_terms.clear()
+        lex.quick_terms[key] = cached
+    return cached
+
+
+def _may_score(
+    owners: tuple[tuple[int, ...], ...], lex: Lexicon, shapes: Sequence[tuple[str, int, int]]
+) -> bool:
+    """Whether matches (given as the entries of each matched term) could score anything: an entry
+    of a category that no `unless` cue cancels, or cues that complete a rule. Most harmless
+    messages only hold a cue or two ("快递", "评价") and stop here; a tracking number is no phone
+    number, and a phone number needs words around it. Remembered by matched entries, per lexicon."""
+    key = frozenset(owners), frozenset(cue for cue, _, _ in shapes)
+    cached = lex.quick_answers.get(key)
+    if cached is not None:
+        return cached
+    entries = [lex.entries[e] for group in owners for e in group]
+    cues = frozenset(c for entry in entries for c in entry.cues) | key[1]
+    if not cues.isdisjoint(lex.address_cues):
+        cues |= {"shape:address"}  # an address may be there; only the judge looks for one
+    answer = any(e.category is not None and e.unless.isdisjoint(cues) for e in entries) or any(
+        rule.cues <= cues and rule.unless.isdisjoint(cues)
+        for rule in lex.rules_for(cues)
+        if rule.cues <= lex.quick_cues
+    )
+    if len(lex.quick_answers) > 100_000:
+        lex.quick_answers.clear()  # bounded: odd messages cannot grow it without end
+    lex.quick_answers[key] = answer
+    return answer
+
+
+def _known_hits(
+    sellers: Sequence[int], views: Sequence[str], contexts: Sequence[Context], conversations: Sequence[int]
+) -> dict[int, list[tuple[str, str]]]:
+    """For each seller message, the buyer's known fragments it contains."""
+    patterns: dict[int, re.Pattern[str] | None] = {}
+    for conversation, ctx in zip(conversations, contexts, strict=True):
+        if conversation not in patterns:
+            patterns[conversation] = ctx.known_pattern
+    if not any(patterns.values()):
+        return {}
+    found: dict[int, list[tuple[str, str]]] = {}
+    for i in sellers:
+        pattern = patterns[conversations[i]]
+        if pattern is not None and pattern.search(views[i]):
+            view = views[i]
+            found[i] = [(kind, piece) for kind, piece in contexts[i].known_fragments if piece in view]
+    return found
+
+
+def _counts(
+    messages: Sequence[Message],
+    contexts: Sequence[Context],
+    views: Sequence[str],
+    sellers: Sequence[int],
+    conversations: Sequence[int],
+    settings: Settings,
+) -> dict[int, tuple[int, int]]:
+    """(messages in the last hour, copies of the same text in the last hour), each including this one.
+
+    Only for messages that reach a spam limit: most conversations never come near one, so the
+    sliding windows run only where a total says they might.
+    """
+    seller_conversations = [conversations[i] for i in sellers]
+    per_conversation = Counter(seller_conversations)
+    per_text = Counter(zip(seller_conversations, [views[i] for i in sellers], strict=True))
+    context_of = {conversations[i]: contexts[i] for i in sellers}
+    recent_copies: dict[int, Counter[str]] = {}
+    flooding: set[int] = set()
+    for conversation, total in per_conversation.items():
+        ctx = context_of[conversation]
+        if total + ctx.recent_seller_messages >= settings.flood_per_hour:
+            flooding.add(conversation)
+        if ctx.recent_texts:
+            recent_copies[conversation] = Counter(normalize_many(ctx.recent_texts))
+    limit = settings.repeat_identical
+    repeating = {
+        key
+        for key, total in per_text.items()
+        if key[1]
+        and (total >= limit or (key[0] in recent_copies and total + recent_copies[key[0]][key[1]] >= limit))
+    }
+    if not flooding and not repeating:
+        return {}
+    found: dict[int, tuple[int, int]] = {}
+    window: dict[int, list[datetime]] = {}
+    copies: dict[tuple[int, str], list[datetime]] = {}
+    watched = [
+        i for i in sellers if conversations[i] in flooding or (conversations[i], views[i]) in repeating
+    ]
+    for i in sorted(watched, key=lambda i: _aware(messages[i].sent_at)):
+        conversation, view, at = conversations[i], views[i], messages[i].sent_at
+        ctx = contexts[i]
+        sent = _within_hour(window.setdefault(conversation, []), at)
+        same = _within_hour(copies.setdefault((conversation, view), []), at)
+        in_hour = sent + 1 + ctx.recent_seller_messages
+        earlier = recent_copies[conversation][view] if conversation in recent_copies else 0
+        repeated = same + 1 + earlier if view else 0
+        if in_hour >= settings.flood_per_hour or repeated >= settings.repeat_identical:
+            found[i] = (in_hour, repeated)
+    return found
+
+
+def _within_hour(times: list[datetime], at: datetime) -> int:
+    """Append `at` to send times kept in order; return how many earlier ones fall in the hour before it."""
+    earlier = len(times) - bisect_right(times, at - _HOUR)
+    times.append(at)
+    return earlier
+
+
+def _aware(at: datetime) -> datetime:
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"sent_at must carry a time zone (got {at.isoformat()})")
+    return at
+
+
+def _factors(message: Message, ctx: Context, settings: Settings) -> tuple[bool, set[str]]:
+    """(grievance, the circumstances that apply) for one seller message."""
+    at = _aware(message.sent_at)
+    factors: set[str] = set()
+    if ctx.bad_review_at is not None:
+        days = ctx.review_window_days if ctx.review_window_days is not None else settings.review_window_days
+        if _aware(ctx.bad_review_at) <= at <= ctx.bad_review_at + timedelta(days=days):
+            factors.add("after_review")
+    if ctx.open_complaint:
+        factors.add("open_complaint")
+    if _late(_seconds_into_day(at), settings.late_night_seconds):
+        factors.add("late_night")
+    return bool(factors & {"after_review", "open_complaint"}), factors
+
+
+# Asia/Shanghai has kept +08:00 all year since 1991: the local time of day is arithmetic on the
+# timestamp, several times cheaper than astimezone(); older instants take the zone database.
+_FIXED_OFFSET_SINCE = datetime(1992, 1, 1, tzinfo=BUSINESS_TZ).timestamp()
+
+
+def _seconds_into_day(at: datetime) -> int:
+    """Seconds since local midnight in Beijing time."""
+    stamp = at.timestamp()
+    if stamp >= _FIXED_OFFSET_SINCE:
+        return int(stamp + 8 * 3600) % 86400
+    local = at.astimezone(BUSINESS_TZ)
+    return local.hour * 3600 + local.minute * 60 + local.second
+
+
+def _late(seconds: int, window: tuple[int, int]) -> bool:
+    begin, until = window
+    if begin <= until:
+        return begin <= seconds < until
+    return seconds >= begin or seconds < until
+
+
+def _judge(
+    message: Message,
+    view: str,
+    ctx: Context,
+    lex: Lexicon,
+    raw: Sequence[tuple[int, int, int]],
+    shapes: Sequence[tuple[str, int, int]],
+    known: Sequence[tuple[str, str]],
+    counts: tuple[int, int],
+    asks: dict[int, list[datetime]],
+    conversation: int,
+    resolved: tuple[list[int], list[Hit]] | None = None,
+) -> Verdict:
+    text = message.text
+    if resolved is not None:
+        positions, hits = resolved
+    else:
+        positions = offsets(text) if raw or known else []
+        hits = lex.matcher.resolve(text, view, positions, raw) if raw else []
+    # Cue name → where it was found (original offsets).
+    found: dict[str, list[tuple[int, int]]] = {}
+    for hit in hits:
+        for cue in lex.entries[hit.entry].cues:
+            found.setdefault(cue, []).append((hit.start, hit.end))
+    for kind, piece in known:
+        start = view.find(piece)
+        found.setdefault(f"known:{kind}", []).append(original_span(positions, start, start + len(piece)))
+    for cue, start, end in shapes:
+        found.setdefault(cue, []).append((start, end))
+    if lex.address_cues and not lex.address_cues.isdisjoint(found):
+        for cue, start, end in address_shapes(text):
+            found.setdefault(cue, []).append((start, end))
+
+    grievance, factors = _factors(message, ctx, lex.settings)
+    # category → entry or rule id → weight: each entry or rule counts once, however often it matched.
+    weights: dict[str, dict[str, float]] = {}
+    # (start, end, category) → (weight, entry or rule id): one span per stretch, the strongest source.
+    spans: dict[tuple[int, int, str], tuple[float, str]] = {}
+    for hit in hits:
+        entry = lex.entries[hit.entry]
+        weight = entry.weight if grievance else entry.weight_calm
+        if entry.category is not None and weight > 0 and (not entry.unless or entry.unless.isdisjoint(found)):
+            weights.setdefault(entry.category, {})[entry.id] = weight
+            _keep(spans, (hit.start, hit.end, entry.category), weight, entry.id)
+    fired: dict[str, list[tuple[float, str, frozenset[str]]]] = {}
+    for rule in lex.rules_firing(frozenset(found)):
+        if rule.at_least is not None and len(set(found[rule.at_least[0]])) < rule.at_least[1]:
+            continue
+        weight = rule.weight if grievance else rule.weight_calm
+        if weight > 0:
+            weights.setdefault(rule.category, {})[rule.id] = weight
+            fired.setdefault(rule.category, []).append((-weight, rule.id, rule.cues))
+    for category, rules in fired.items():
+        # Only the two strongest rules count in the score (_combine); their cues make the spans.
+        for negative, rule_id, cues in sorted(rules)[:2]:
+            for cue in cues:
+                for start, end in found[cue]:
+                    _keep(spans, (start, end, category), -negative, rule_id)
+
+    scores: dict[str, float] = {}
+    for category, by_source in weights.items():
+        scores[category] = _combine(list(by_source.values()))
+    if "review_pressure" in scores:
+        # A second request about the review within the hour is pressure even when each is polite.
+        # (Batches come in time order from one chat; the recent texts are the hour before.)
+        at = message.sent_at
+        earlier = sum(1 for t in asks.get(conversation, ()) if at - _HOUR < t <= at) + _recent_asks(ctx, lex)
+        asks.setdefault(conversation, []).append(at)
+        if earlier:
+            factors.add("repeated")
+    in_hour, copies = counts
+    settings = lex.settings
+    spam = 0.0
+    if in_hour >= settings.flood_per_hour:
+        spam = settings.flood_weight * in_hour / settings.flood_per_hour
+    if copies >= settings.repeat_identical:
+        spam = max(spam, settings.repeat_weight + 0.1 * (copies - settings.repeat_identical))
+    if spam:
+        scores["spam"] = spam
+        source = "count/flood" if in_hour >= settings.flood_per_hour else "count/repeat"
+        spans[(0, len(text), "spam")] = (spam, source)
+
+    applied: set[str] = set()
+    if factors:
+        for category in scores:
+            extra = 0.0
+            for factor, boost in lex.boost_table[category]:
+                if boost and factor in factors:
+                    extra += boost
+                    applied.add(factor)
+            scores[category] = min(1.0, scores[category] + extra)
+    return _verdict(scores, spans, applied, lex)
+
+
+def _combine(weights: Sequence[float]) -> float:
+    """The strongest piece of evidence, plus half the second's share of what is left.
+
+    Not 1 − ∏(1 − w): rules overlap by design ("delete the review" and "delete it for money"
+    both fire on one message), and counting each as independent would make any busy message block.
+    """
+    ordered = sorted(weights, reverse=True)
+    if len(ordered) == 1:
+        return ordered[0]
+    return ordered[0] + 0.5 * ordered[1] * (1.0 - ordered[0])
+
+
+def _keep(
+    spans: dict[tuple[int, int, str], tuple[float, str]],
+    key: tuple[int, int, str],
+    weight: float,
+    source: str,
+) -> None:
+    """Remember a span, keeping the strongest source for each stretch and category."""
+    held = spans.get(key)
+    if held is None or weight > held[0] or (weight == held[0] and source < held[1]):
+        spans[key] = (weight, source)
+
+
+def _outermost(
+    spans: Mapping[tuple[int, int, str], tuple[float, str]], scores: Mapping[str, float]
+) -> list[Span]:
+    """The spans of scored categories, none inside a wider one of the same category, in text order."""
+    if len(spans) == 1:
+        ((start, end, category), (_, source)) = next(iter(spans.items()))
+        return [Span(start, end, category, source)] if category in scores else []
+    # Widest first, so a span inside a kept one is recognised; plain tuples until the end.
+    ordered = sorted((s - e, s, e, category, source) for (s, e, category), (_, source) in spans.items())
+    kept: list[tuple[int, int, int, str, str]] = []
+    for item in ordered:
+        _, start, end, category, _source = item
+        if category in scores and not any(
+            c == category and s <= start and end <= e for _, s, e, c, _ in kept
+        ):
+            kept.append(item)
+    kept.sort(key=_in_text_order)
+    return [Span(start, end, category, source) for _, start, end, category, source in kept]
+
+
+def _in_text_order(item: tuple[int, int, int, str, str]) -> tuple[int, int, int, str]:
+    _, start, end, category, source = item
+    return (start, end, _CATEGORY_ORDER[category], source)
+
+
+def _recent_asks(ctx: Context, lex: Lexicon) -> int:
+    """How many of the seller's texts in the last hour already asked about the review."""
+    if not ctx.recent_texts:
+        return 0
+    return sum(1 for text in ctx.recent_texts if _asks_about_review(text, lex))
+
+
+def _asks_about_review(text: str, lex: Lexicon) -> bool:
+    view = normalize(text)
+    raw = lex.matcher.find(view)
+    if not raw:
+        return False
+    hits = lex.matcher.resolve(text, view, offsets(text), raw)
+    cues = {cue for hit in hits for cue in lex.entries[hit.entry].cues}
+    if any(lex.entries[hit.entry].category == "review_pressure" for hit in hits):
+        return True
+    return any(rule.category == "review_pressure" and rule.cues <= cues for rule in lex.rules)
+
+
+def _verdict(
+    scores: dict[str, float],
+    spans: Mapping[tuple[int, int, str], tuple[float, str]],
+    applied: set[str],
+    lex: Lexicon,
+) -> Verdict:
+    if not scores:
+        return CLEAN
+    ranked: list[tuple[int, float, int, str]] = []  # (−action rank, −score, category order, category)
+    thresholds = lex.thresholds
+    for category, score in scores.items():
+        score = scores[category] = round(score, 3)
+        line = thresholds[category]
+        rank = 3 if score >= line.block else 2 if score >= line.hold else 1 if score >= line.warn else 0
+        if rank:
+            ranked.append((-rank, -score, _CATEGORY_ORDER[category], category))
+    if len(ranked) > 1:
+        ranked.sort()
+    flagged = tuple(item[3] for item in ranked)
+    action: Action = ACTIONS[-ranked[0][0]] if ranked else "allow"  # type: ignore[assignment]
+    factors = tuple(f for f in FACTORS if f in applied)
+    if flagged:
+        params = {"action": action, "categories": ",".join(flagged), "factors": ",".join(factors)}
+        reason = Reason(flagged[0], MappingProxyType(params))
+    else:
+        reason = Reason("below_line")
+    return Verdict(
+        action=action,
+        categories=flagged,
+        scores=MappingProxyType(
+            scores if len(scores) == 1 else {c: scores[c] for c in CATEGORIES if c in scores}
+        ),
+        spans=tuple(_outermost(spans, scores)),
+        reason=reason,
+        factors=factors,
+    )
+
+
+_CATEGORY_NAMES = {
+    "en": {
+        "threat": "a threat",
+        "doxxing": "exposing the buyer's personal data",
+        "funeral": "a funeral curse or funeral items",
+        "insult": "an insult or a curse",
+        "review_pressure": "pressure to change a review",
+        "spam": "flooding the buyer with messages",
+    },
+    "zh-hans": {
+        "threat": "威胁",
+        "doxxing": "泄露买家个人信息",
+        "funeral": "丧葬用品或恶毒诅咒",
+        "insult": "辱骂或诅咒",
+        "review_pressure": "施压修改评价",
+        "spam": "消息轰炸",
+    },
+}
+_FACTOR_NAMES = {
+    "en": {
+        "after_review": "after the buyer's bad review",
+        "late_night": "late at night",
+        "open_complaint": "while a complaint is open",
+        "repeated": "repeatedly",
+    },
+    "zh-hans": {
+        "after_review": "差评后",
+        "late_night": "深夜",
+        "open_complaint": "投诉处理期间",
+        "repeated": "多次",
+    },
+}
+_REASONS = {
+    "en": {
+        "clean": "Nothing in this message needs attention.",
+        "not_screened": "Only messages from a seller to a buyer are screened.",
+        "below_line": "Some words matched, but not enough to act on.",
+        "warn": "Delivered with a warning to the seller: the message looks like {category}{factors}.",
+        "hold": "Held for an agent's review: the message looks like {category}{factors}.",
+        "block": "Blocked: the message looks like {category}{factors}.",
+        "factors": " (sent {factors})",
+    },
+    "zh-hans": {
+        "clean": "该消息无需处理。",
+        "not_screened": "仅筛查商家发给买家的消息。",
+        "below_line": "有词语命中，但不足以处理。",
+        "warn": "已送达，并提醒商家：该消息疑似{category}{factors}。",
+        "hold": "已暂扣，等待客服小二审核：该消息疑似{category}{factors}。",
+        "block": "已拦截：该消息疑似{category}{factors}。",
+        "factors": "（{factors}发送）",
+    },
+}
+
+
+def reason_text(reason: Reason, lang: str) -> str:
+    """Render a verdict's reason as one sentence in English ("en") or Simplified Chinese ("zh-hans")."""
+    lang = "zh-hans" if lang.lower().startswith("zh") else "en"
+    templates = _REASONS[lang]
+    if reason.code in ("clean", "not_screened", "below_line"):
+        return templates[reason.code]
+    action = reason.params.get("action", "warn")
+    names = _FACTOR_NAMES[lang]
+    factors = [names[f] for f in reason.params.get("factors", "").split(",") if f in names]
+    joiner = "、" if lang == "zh-hans" else ", "
+    factor_text = templates["factors"].format(factors=joiner.join(factors)) if factors else ""
+    category = _CATEGORY_NAMES[lang].get(reason.code, reason.code)
+    return templates.get(action, templates["warn"]).format(category=category, factors=factor_text)
