@@ -21,7 +21,7 @@ from django.db.models import Q
 
 from reviewshield.localtime import iso_local
 from reviewshield.marketplace.models import Shop
-from reviewshield.policy import window_end
+from reviewshield.policy import Window, WorkCalendar, window_end
 from reviewshield.policystore.services import ruleset_registry, work_calendar
 from reviewshield.sanctions import listing
 from reviewshield.sanctions.models import (
@@ -48,7 +48,8 @@ def _upheld_for_listing(facts: ShopFacts) -> list[listing.Upheld]:
     appeal once); a later decided appeal of the buyer's moves it to that moment."""
     if not facts.upheld:
         return []
-    registry, calendar = ruleset_registry(), work_calendar()
+    registry = ruleset_registry()
+    calendar: WorkCalendar | None = None  # read (one query) only for a window in working time
     pending: set[int] = set()
     decided: dict[int, datetime] = {}
     seller_appealed: set[int] = set()
@@ -62,38 +63,47 @@ def _upheld_for_listing(facts: ShopFacts) -> list[listing.Upheld]:
             seller_appealed.add(case_id)
         if decided_at is not None:
             decided[case_id] = max(decided.get(case_id, decided_at), decided_at)
-    windows: dict[str, Any] = {}
+    appealed = pending | seller_appealed | decided.keys()
+    # Per ruleset: its appeal window, and the window's length when it is plain calendar time.
+    windows: dict[str, tuple[Window, timedelta | None]] = {}
+    upheld = listing.Upheld
     out = []
     for c in facts.upheld.values():
-        if c.pk in pending:
-            final = None
-        elif c.pk in seller_appealed:
-            final = decided[c.pk]
-        else:
-            if c.ruleset_id not in windows:
-                windows[c.ruleset_id] = registry.get(c.ruleset_id).windows["appeal"]
-            window = windows[c.ruleset_id]
+        if c.pk in appealed:  # the few with an appeal; the rest skip these lookups
+            if c.pk in pending:
+                out.append(upheld(c.pk, c.decided_at, c.tier, None))
+                continue
+            if c.pk in seller_appealed:
+                out.append(upheld(c.pk, c.decided_at, c.tier, decided[c.pk]))
+                continue
+        if c.ruleset_id not in windows:
+            window = registry.get(c.ruleset_id).windows["appeal"]
+            length = None
             if window.kind == "calendar":  # what window_end does for these, without its checks
-                final = c.decided_at + (
+                length = (
                     timedelta(days=window.amount) if window.unit == "days" else timedelta(hours=window.amount)
                 )
-            else:
-                final = window_end(window, c.decided_at, calendar).at
-            if c.pk in decided:
-                final = max(final, decided[c.pk])
-        out.append(listing.Upheld(c.pk, c.decided_at, c.tier, final))
+            windows[c.ruleset_id] = (window, length)
+        window, length = windows[c.ruleset_id]
+        if length is not None:
+            final = c.decided_at + length
+        else:
+            if calendar is None:
+                calendar = work_calendar()
+            final = window_end(window, c.decided_at, calendar).at
+        if c.pk in decided:
+            final = max(final, decided[c.pk])
+        out.append(upheld(c.pk, c.decided_at, c.tier, final))
     return out
 
 
 def blacklist_grounds(facts: ShopFacts) -> list[listing.Ground]:
     rules = facts.ruleset.sanctions
-    return listing.entries(
-        listing.grounds(
-            _upheld_for_listing(facts),
-            serious_tiers=rules.blacklist_serious_tiers,
-            threshold=facts.ruleset.blacklist_upheld_threshold,
-            days=rules.blacklist_days,
-        )
+    return listing.merged_grounds(
+        _upheld_for_listing(facts),
+        serious_tiers=rules.blacklist_serious_tiers,
+        threshold=facts.ruleset.blacklist_upheld_threshold,
+        days=rules.blacklist_days,
     )
 
 

@@ -21,17 +21,18 @@ import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from operator import attrgetter, itemgetter
+from typing import Any, Literal, NamedTuple
 
 from reviewshield.policy.calendar import BUSINESS_TZ
 
 GroundReason = Literal["serious", "repeated"]
 
 
-@dataclass(frozen=True)
-class Upheld:
+class Upheld(NamedTuple):
     """An upheld decision that stands. `final_at` is when it can no longer be appealed by the
-    seller, or None while an appeal on it is waiting for a decision."""
+    seller, or None while an appeal on it is waiting for a decision. (A named tuple: a busy shop
+    has a thousand per sync, and a frozen dataclass costs three times as much to build.)"""
 
     case_id: int
     decided_at: datetime
@@ -94,6 +95,95 @@ def months_later(at: datetime, months: int) -> datetime:
             day -= 1
 
 
+# A ground as it is computed and merged: a plain tuple, in the order the list sorts grounds by
+# (a thousand Ground objects would be built only to be merged into a handful of entries).
+_Row = tuple[datetime, str, GroundReason, tuple[int, ...], datetime]  # listed_from, key, reason, cases, until
+_BY_START = itemgetter(0, 1)  # (listed_from, key): as `Listing` orders grounds
+_BY_DECISION = attrgetter("decided_at", "case_id")
+_BY_FINALITY = attrgetter("final_at", "decided_at", "case_id")
+
+# Twelve calendar months are 365 or 366 days of local wall clock (29 February clamps to the 28th);
+# a change of UTC offset moves the instant by less than a day. A gap clearly inside or outside
+# these bounds needs no calendar arithmetic.
+_SURELY_WITHIN = timedelta(days=362)
+_SURELY_BEYOND = timedelta(days=369)
+
+
+def _within_12_months(first: datetime, last: datetime) -> bool:
+    """`months_later(first, 12) > last`, computed in full only near the boundary: the zone
+    conversion and the cross-zone comparison cost microseconds a pair, and a busy shop has a
+    thousand pairs, nearly all of them days apart."""
+    gap = last - first
+    if gap < _SURELY_WITHIN:
+        return True
+    if gap > _SURELY_BEYOND:
+        return False
+    return months_later(first, 12) > last
+
+
+def _ground_rows(
+    decisions: Iterable[Upheld], *, serious_tiers: Sequence[str], threshold: int, days: int
+) -> list[_Row]:
+    span = timedelta(days=days)
+    final = [d for d in decisions if d.final_at is not None]
+    if not _in_order_of_finality(final):
+        final.sort(key=_BY_FINALITY)
+    rows: list[_Row] = []
+    done: list[tuple[datetime, int]] = []  # (decided_at, case_id) of the decisions final so far, sorted
+    done_ids: list[int] = []  # their case ids, in the same order
+    for d in final:
+        final_at = d.final_at
+        assert final_at is not None
+        if d.tier in serious_tiers:
+            rows.append((final_at, f"serious:{d.case_id}", "serious", (d.case_id,), final_at + span))
+        if threshold < 1:
+            continue
+        key = (d.decided_at, d.case_id)
+        if not done or done[-1] < key:
+            # Usually decisions become final in the order they were made: the new one is the last,
+            # and the only stretch it can complete is the N - 1 before it and itself.
+            done.append(key)
+            done_ids.append(d.case_id)
+            first = len(done) - threshold
+            if first >= 0 and _within_12_months(done[first][0], key[0]):
+                rows.append(
+                    (final_at, f"repeated:{d.case_id}", "repeated", tuple(done_ids[first:]), final_at + span)
+                )
+            continue
+        pos = bisect.bisect_left(done, key)
+        done.insert(pos, key)
+        done_ids.insert(pos, d.case_id)
+        for first in range(max(0, pos - threshold + 1), pos + 1):
+            last = first + threshold - 1
+            if last >= len(done):
+                break
+            if _within_12_months(done[first][0], done[last][0]):  # all N within 12 months
+                cases = tuple(done_ids[first : last + 1])
+                rows.append((final_at, f"repeated:{d.case_id}", "repeated", cases, final_at + span))
+                break
+    # Made in order of finality, so by listing date: only grounds listed at the same instant may
+    # need the sort (by key). Checked first, as sorting would build a key tuple per ground.
+    for i in range(1, len(rows)):
+        if rows[i - 1][0] > rows[i][0] or (rows[i - 1][0] == rows[i][0] and rows[i - 1][1] > rows[i][1]):
+            rows.sort(key=_BY_START)
+            break
+    return rows
+
+
+def _in_order_of_finality(decisions: Sequence[Upheld]) -> bool:
+    """Whether `decisions` (all final) are already sorted by `_BY_FINALITY`: usually they are, as
+    they come in order of decision and become final a fixed window later."""
+    for i in range(1, len(decisions)):
+        a, b = decisions[i - 1], decisions[i]
+        assert a.final_at is not None and b.final_at is not None
+        if a.final_at != b.final_at:
+            if a.final_at > b.final_at:
+                return False
+        elif a.decided_at > b.decided_at or (a.decided_at == b.decided_at and a.case_id > b.case_id):
+            return False
+    return True
+
+
 def grounds(
     decisions: Iterable[Upheld], *, serious_tiers: Sequence[str], threshold: int, days: int
 ) -> list[Ground]:
@@ -103,50 +193,52 @@ def grounds(
     already final, completes N decided within 12 months of each other gives a ground from that
     moment (`repeated:<that decision>`, resting on the N closest). Kept sorted by decision date,
     so only the N-wide stretches around the new one need checking: O(n log n) for a busy shop."""
-    span = timedelta(days=days)
-    final = [d for d in decisions if d.final_at is not None]
-    out: list[Ground] = []
-    for d in sorted(final, key=lambda d: (d.decided_at, d.case_id)):
-        if d.tier in serious_tiers:
-            assert d.final_at is not None
-            out.append(Ground(f"serious:{d.case_id}", "serious", (d.case_id,), d.final_at, d.final_at + span))
-    if threshold < 1:
-        return out
-    horizon = {d.case_id: months_later(d.decided_at, 12) for d in final}
-    done: list[tuple[datetime, int]] = []  # (decided_at, case_id) of the decisions final so far, sorted
-    for d in sorted(final, key=lambda d: (d.final_at, d.decided_at, d.case_id)):
-        assert d.final_at is not None
-        key = (d.decided_at, d.case_id)
-        pos = bisect.bisect_left(done, key)
-        done.insert(pos, key)
-        for first in range(max(0, pos - threshold + 1), pos + 1):
-            last = first + threshold - 1
-            if last >= len(done):
-                break
-            if horizon[done[first][1]] > done[last][0]:  # all N within 12 months
-                cases = tuple(c for _at, c in done[first : last + 1])
-                out.append(Ground(f"repeated:{d.case_id}", "repeated", cases, d.final_at, d.final_at + span))
-                break
-    out.sort(key=lambda g: (g.listed_from, g.key))
-    return out
+    if threshold < 1:  # serious grounds only, which then come in order of decision
+        span = timedelta(days=days)
+        final = sorted((d for d in decisions if d.final_at is not None), key=_BY_DECISION)
+        return [
+            Ground(f"serious:{d.case_id}", "serious", (d.case_id,), d.final_at, d.final_at + span)
+            for d in final
+            if d.tier in serious_tiers and d.final_at is not None
+        ]
+    rows = _ground_rows(decisions, serious_tiers=serious_tiers, threshold=threshold, days=days)
+    return [Ground(key, reason, cases, listed_from, until) for listed_from, key, reason, cases, until in rows]
+
+
+def _merge(rows: Iterable[_Row]) -> list[Ground]:
+    """Rows sorted by `_BY_START` merged per reason (see `entries`)."""
+    runs: list[list[Any]] = []  # [key, reason, cases as an ordered set, listed_from, until] of each run
+    current: dict[str, list[Any]] = {}  # reason -> its open run
+    for listed_from, key, reason, cases, until in rows:
+        run = current.get(reason)
+        if run is not None and listed_from <= run[4]:
+            run[2].update(dict.fromkeys(cases))
+            if until > run[4]:
+                run[4] = until
+        else:
+            run = [key, reason, dict.fromkeys(cases), listed_from, until]
+            current[reason] = run
+            runs.append(run)
+    return [
+        Ground(key, reason, tuple(cases), listed_from, until)
+        for key, reason, cases, listed_from, until in runs
+    ]
 
 
 def entries(all_grounds: Iterable[Ground]) -> list[Ground]:
     """The grounds as the list keeps them: per reason, a ground that starts while an earlier one
     still runs extends it (one entry, the decisions of both, the later end). A shop with a
     thousand upheld decisions has a handful of entries, not a thousand overlapping ones."""
-    runs: list[tuple[Ground, dict[int, None], datetime]] = []  # first ground, its cases, its end
-    current: dict[str, int] = {}  # reason -> index of its open run
-    for g in sorted(all_grounds, key=lambda g: (g.listed_from, g.key)):
-        i = current.get(g.reason)
-        if i is not None and g.listed_from <= runs[i][2]:
-            first, cases, until = runs[i]
-            cases.update(dict.fromkeys(g.cases))
-            runs[i] = (first, cases, max(until, g.until))
-        else:
-            current[g.reason] = len(runs)
-            runs.append((g, dict.fromkeys(g.cases), g.until))
-    return [Ground(g.key, g.reason, tuple(cases), g.listed_from, until) for g, cases, until in runs]
+    rows = [(g.listed_from, g.key, g.reason, g.cases, g.until) for g in all_grounds]
+    rows.sort(key=_BY_START)
+    return _merge(rows)
+
+
+def merged_grounds(
+    decisions: Iterable[Upheld], *, serious_tiers: Sequence[str], threshold: int, days: int
+) -> list[Ground]:
+    """`entries(grounds(...))`, without building the Ground of every decision on the way."""
+    return _merge(_ground_rows(decisions, serious_tiers=serious_tiers, threshold=threshold, days=days))
 
 
 def listing(all_grounds: Iterable[Ground], *, at: datetime) -> Listing:
