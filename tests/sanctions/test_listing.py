@@ -211,3 +211,13 @@ def test_entries_merge_overlapping_grounds_of_one_reason():
         ("repeated:9", (8, 9)),
         ("serious:9", (9,)),
     ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(_decisions, st.integers(0, 4))
+def test_merged_grounds_are_the_entries_of_the_grounds(decisions, threshold):
+    """The sync uses the one-pass `merged_grounds`; it must keep exactly what `entries(grounds())` keeps."""
+    kwargs = {"serious_tiers": SERIOUS, "threshold": threshold, "days": 365}
+    assert listing.merged_grounds(decisions, **kwargs) == listing.entries(
+        listing.grounds(decisions, **kwargs)
+    )
