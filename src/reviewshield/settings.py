@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "reviewshield.webhooks",
     "reviewshield.sanctions",
     "reviewshield.extortion",
+    "reviewshield.detection",
     "reviewshield.web",
     "reviewshield",  # the project-wide management commands (serve, worker, demo, import, policy)
 ]
@@ -220,6 +221,10 @@ REVIEWSHIELD_TSA_TIMEOUT_SECONDS = float(os.environ.get("REVIEWSHIELD_TSA_TIMEOU
 REVIEWSHIELD_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("REVIEWSHIELD_WEBHOOK_TIMEOUT_SECONDS", "10"))
 REVIEWSHIELD_WEBHOOK_BACKOFF_SECONDS = float(os.environ.get("REVIEWSHIELD_WEBHOOK_BACKOFF_SECONDS", "30"))
 REVIEWSHIELD_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("REVIEWSHIELD_WEBHOOK_MAX_ATTEMPTS", "12"))
+# Chat screening: a folder of lexicon files to use instead of the shipped ones, and how often (seconds)
+# each process looks whether they changed; a broken edit is refused and the last good lexicon kept.
+REVIEWSHIELD_LEXICON_DIR = os.environ.get("REVIEWSHIELD_LEXICON_DIR", "").strip()
+REVIEWSHIELD_LEXICON_CHECK_SECONDS = float(os.environ.get("REVIEWSHIELD_LEXICON_CHECK_SECONDS", "5"))
 
 REVIEWSHIELD_RULESET_DIRS = [
     p for p in os.environ.get("REVIEWSHIELD_RULESET_DIRS", "").split(os.pathsep) if p

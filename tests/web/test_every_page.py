@@ -148,6 +148,7 @@ def scene(cast, time_machine) -> Scene:
     _, raw = services.assisted_link_issue(agent=cast.erin, order_id=late.pk, reason="W-5", now=NOW)
     chat_services.chat_permission_grant(case_id=waiting.pk, buyer=cast.bob, now=NOW)
     reports = _extortion_reports(cast)  # before the endpoint: the webhook log below stays as it is
+    open_alert, asked_alert, closed_alert = _alerts(cast)
     WebhookEndpoint.objects.create(name="Market-1", url="https://market.example/hooks")
     with transaction.atomic():  # as the deciding service would, in its own transaction
         events = [
@@ -212,6 +213,15 @@ def scene(cast, time_machine) -> Scene:
         **{f"buyer-extortion-{r.status}": (cast.bob, f"/extortion/{r.pk}/") for r in reports},
         "agent-extortion": (cast.erin, "/agent/extortion/"),
         **{f"agent-extortion-{r.status}": (cast.erin, f"/agent/extortion/{r.pk}/") for r in reports},
+        "agent-alerts": (cast.erin, "/agent/alerts/"),
+        "agent-alerts-closed": (cast.erin, "/agent/alerts/?status=closed&source=chat"),
+        "agent-alerts-empty": (cast.erin, "/agent/alerts/?source=forensics"),
+        "agent-alert-open": (cast.erin, f"/agent/alerts/{open_alert.pk}/"),
+        "agent-alert-asked": (cast.erin, f"/agent/alerts/{asked_alert.pk}/"),
+        "agent-alert-closed": (cast.erin, f"/agent/alerts/{closed_alert.pk}/"),
+        "buyer-alerts": (cast.bob, "/protection/"),
+        "buyer-alerts-empty": (cast.carol, "/protection/"),
+        "buyer-alert-asked": (cast.bob, f"/protection/{asked_alert.pk}/"),
         "not-found": (cast.bob, "/cases/999999/"),
         "forbidden": (cast.alice, "/orders/"),
     }
@@ -237,8 +247,39 @@ def scene(cast, time_machine) -> Scene:
         *(r.reference for r in reports),
         *("X-1", "X-2", "X-3", "XR-1", "V-1", "X-IMG.png"),
         *(e.sha256[:16] for e in ExtortionEvidence.objects.all()),
+        *(a.reference for a in (open_alert, asked_alert, closed_alert)),
+        *("M-1", "N-1", cast.carol.username),
     ]
     return Scene(pages, data)
+
+
+def _alerts(cast):
+    """Alerts from chat screening: one open (the chat muted), one waiting for the buyer, one closed."""
+    from reviewshield.detection import services as detection
+    from reviewshield.detection.models import ScreenedMessage
+
+    alerts = []
+    for n, shop in enumerate((cast.shop, cast.other_shop, cast.jd_shop)):
+        order = cast.order(shop=shop, trade_success_at=TS)
+        message = ScreenedMessage.objects.create(
+            platform=shop.platform, message_id=f"msg-{n}", shop=shop, buyer=cast.bob, order=order, sender="seller",
+            sent_at=NOW, text="M-1", action="block", categories=["threat", "doxxing"], scores={"threat": 0.9},
+            spans=[[0, 3, "threat", "kill-en"]], reason_code="threat",
+            reason_params={"action": "block", "categories": "threat,doxxing", "factors": "after_review,late_night"},
+            factors=["after_review", "late_night"], lexicon_version="v1", lexicon_hash="sha256:0", screened_at=NOW,
+        )  # fmt: skip
+        alerts.append(
+            detection.alert_from_screening(
+                shop=shop, buyer=cast.bob, review=None, messages=[message], now=NOW
+            )
+        )
+    detection.alert_warn_seller(alert_id=alerts[0].pk, agent=cast.erin, message="N-1", now=NOW)
+    detection.alert_mute(alert_id=alerts[0].pk, agent=cast.erin, reason="N-1", now=NOW)
+    detection.alert_request_consent(alert_id=alerts[1].pk, agent=cast.erin, now=NOW)
+    detection.alert_close(alert_id=alerts[2].pk, agent=cast.erin, outcome="false_alarm", note="N-1", now=NOW)
+    for alert in alerts:
+        alert.refresh_from_db()
+    return alerts
 
 
 def _extortion_reports(cast):
@@ -282,6 +323,8 @@ PAGE_NAMES = [
     "buyer-extortion-awaiting_buyer", "buyer-extortion-awaiting_decision", "buyer-extortion-upheld",
     "agent-extortion", "agent-extortion-awaiting_buyer", "agent-extortion-awaiting_decision",
     "agent-extortion-upheld",
+    "agent-alerts", "agent-alerts-closed", "agent-alerts-empty", "agent-alert-open", "agent-alert-asked",
+    "agent-alert-closed", "buyer-alerts", "buyer-alerts-empty", "buyer-alert-asked",
     "not-found", "forbidden",
 ]  # fmt: skip
 
@@ -309,14 +352,16 @@ def test_the_page_list_covers_every_portal_address():
                          "agent_compensation_paid", "seller_extortion_evidence_add",
                          "seller_extortion_evidence_file", "seller_extortion_withdraw", "buyer_extortion_answer",
                          "buyer_extortion_evidence_add", "buyer_extortion_evidence_file", "agent_extortion_take",
-                         "agent_extortion_decide", "agent_extortion_evidence"}  # fmt: skip
+                         "agent_extortion_decide", "agent_extortion_evidence", "agent_alert_act",
+                         "buyer_alert_consent"}  # fmt: skip
     shown = {
         "home", "login", "orders", "complain", "assisted_file", "cases", "case", "seller_cases", "seller_case",
         "agent_queue", "agent_case", "agent_assisted", "agent_chat", "agent_webhooks",
         "seller_sanctions", "agent_appeals", "agent_appeal", "agent_compensations",
         "public_blacklist", "public_warnings",
         "seller_extortion", "seller_extortion_file", "seller_extortion_report", "buyer_extortion",
-        "buyer_extortion_report", "agent_extortion", "agent_extortion_report",
+        "buyer_extortion_report", "agent_extortion", "agent_extortion_report", "agent_alerts", "agent_alert",
+        "buyer_alerts", "buyer_alert",
     }  # fmt: skip
     assert names == shown | checked_elsewhere
 

@@ -83,5 +83,9 @@ def _mount() -> None:
     api.add_router("/", extortion.router)
     api.add_router("/", public.router)
 
+    from reviewshield.api import detection
+
+    api.add_router("/", detection.router)
+
 
 _mount()

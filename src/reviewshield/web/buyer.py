@@ -20,6 +20,7 @@ from reviewshield.accounts.models import Role
 from reviewshield.cases import selectors as case_selectors
 from reviewshield.cases import services
 from reviewshield.cases.models import OPEN_STATUSES, Case, Side
+from reviewshield.detection.selectors import pending_consents
 from reviewshield.errors import LinkInvalid, NotEligible, NotFound, ReviewShieldError, ValidationFailed
 from reviewshield.marketplace import selectors as market
 from reviewshield.web.chat import chat_context
@@ -144,7 +145,9 @@ def assisted_file(request: HttpRequest, token: str) -> HttpResponse:
 def rights_centre(request: HttpRequest) -> HttpResponse:
     cases = case_selectors.case_list_for_user(request.user)
     page = Paginator(cases, 20).get_page(request.GET.get("page"))
-    return render(request, "web/buyer/cases.html", {"page": page})
+    return render(
+        request, "web/buyer/cases.html", {"page": page, "asked": list(pending_consents(request.user))}
+    )
 
 
 def _own_case(request: HttpRequest, case_id: int) -> Case:

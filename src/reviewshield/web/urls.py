@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from reviewshield.web import agent, buyer, chat, extortion, public, seller, views
+from reviewshield.web import agent, alerts, buyer, chat, extortion, public, seller, views
 
 app_name = "web"
 
@@ -67,6 +67,13 @@ urlpatterns = [
     ),
     path("agent/webhooks/", agent.webhooks, name="agent_webhooks"),
     path("agent/webhooks/<int:delivery_id>/replay/", agent.webhook_replay, name="agent_webhook_replay"),
+    # alerts from screening and forensics: agents work them, the buyer agrees to a complaint
+    path("agent/alerts/", alerts.agent_alerts, name="agent_alerts"),
+    path("agent/alerts/<int:alert_id>/", alerts.agent_alert, name="agent_alert"),
+    path("agent/alerts/<int:alert_id>/<slug:action>/", alerts.agent_act, name="agent_alert_act"),
+    path("protection/", alerts.buyer_alerts, name="buyer_alerts"),
+    path("protection/<int:alert_id>/", alerts.buyer_alert, name="buyer_alert"),
+    path("protection/<int:alert_id>/answer/", alerts.buyer_consent, name="buyer_alert_consent"),
     # buyer-extortion reports (差评师): seller, buyer, agent
     path("seller/extortion/", extortion.seller_reports, name="seller_extortion"),
     path("seller/extortion/new/", extortion.seller_file, name="seller_extortion_file"),

@@ -1,0 +1,335 @@
+"""Screen a batch of chat messages before the marketplace delivers them.
+
+`screen_batch` is the one entry: it checks the batch, works out each seller–buyer pair's context from
+what ReviewShield knows (the buyer's latest bad review of the shop, an open complaint between them,
+the buyer's own name, phone, address and email, the seller's messages to the buyer in the hour
+before — those the marketplace pushed to the chat log), runs the pure engine with the process's
+current lexicon, and, in one transaction, stores every message not simply allowed and raises or
+extends the pair's alert for every held or blocked one. While an agent's mute stands, every seller
+message to that buyer is blocked. Context is read with a fixed number of queries per batch, not per
+message.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from reviewshield.accounts.models import User
+from reviewshield.cases.models import OPEN_STATUSES, Case
+from reviewshield.chat.models import ChatMessage
+from reviewshield.detection import services
+from reviewshield.detection.lexicons import current_lexicon
+from reviewshield.detection.models import ChatMute, ScreenedMessage
+from reviewshield.errors import ValidationFailed
+from reviewshield.marketplace.models import Order, Platform, Rating, Review, Shop
+from reviewshield.marketplace.services import member_key
+from reviewshield.screening import Context, Lexicon, Message, Reason, Verdict, screen
+
+MAX_BATCH = 1000
+MAX_TEXT = 5000
+SENDERS = ("seller", "buyer", "system")
+_HOUR = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    message_id: str
+    conversation_id: str
+    shop_id: str  # the marketplace's ids, as in chat pushes
+    buyer_id: str
+    sender: str
+    sent_at: datetime
+    text: str
+    order_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Screened:
+    message_id: str
+    verdict: Verdict
+    muted: bool
+    known_pair: bool  # the shop and the buyer are known, so the context applied
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    lexicon: Lexicon
+    results: list[Screened]
+    alerts: list[str]  # references of the alerts raised or extended
+
+
+def _check(platform: str, items: list[Incoming]) -> Platform:
+    errors: list[dict[str, Any]] = []
+    if not items:
+        raise ValidationFailed(_("Send at least one message to screen."), details={"errors": []})
+    if len(items) > MAX_BATCH:
+        raise ValidationFailed(
+            _("A batch holds at most %(max)d messages; this one has %(count)d.")
+            % {"max": MAX_BATCH, "count": len(items)},
+            details={"max": MAX_BATCH, "count": len(items)},
+        )
+    found = Platform.objects.filter(code=platform).first()
+    if found is None:
+        errors.append(
+            {
+                "index": None,
+                "field": "platform",
+                "reason": _("Unknown platform “%(code)s”.") % {"code": platform},
+            }
+        )
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        if not item.message_id.strip():
+            errors.append({"index": i, "field": "message_id", "reason": _("Give the message's id.")})
+        elif item.message_id in seen:
+            errors.append(
+                {
+                    "index": i,
+                    "field": "message_id",
+                    "reason": _("This message id appears twice in the batch."),
+                }
+            )
+        seen.add(item.message_id)
+        if item.sender not in SENDERS:
+            errors.append(
+                {
+                    "index": i,
+                    "field": "sender",
+                    "reason": _("Unknown sender “%(sender)s”; use one of: %(choices)s.")
+                    % {"sender": item.sender, "choices": ", ".join(SENDERS)},
+                }
+            )
+        if item.sent_at.tzinfo is None:
+            errors.append({"index": i, "field": "sent_at", "reason": _("Give the time with its time zone.")})
+        if len(item.text) > MAX_TEXT:
+            errors.append(
+                {
+                    "index": i,
+                    "field": "text",
+                    "reason": _("A message to screen holds at most %(n)d characters.") % {"n": MAX_TEXT},
+                }
+            )
+        if not item.shop_id.strip() or not item.buyer_id.strip():
+            errors.append(
+                {
+                    "index": i,
+                    "field": "shop_id" if not item.shop_id.strip() else "buyer_id",
+                    "reason": _("This field is required."),
+                }
+            )
+    if errors:
+        first = errors[0]
+        where = "" if first["index"] is None else _("message %(n)d: ") % {"n": first["index"] + 1}
+        raise ValidationFailed(
+            _("The batch was not screened: %(where)s%(reason)s")
+            % {"where": where, "reason": first["reason"]},
+            details={"errors": [{**e, "reason": str(e["reason"])} for e in errors]},
+        )
+    assert found is not None
+    return found
+
+
+@dataclass
+class _Pair:
+    shop: Shop
+    buyer: User
+    bad_review: Review | None = None
+    open_complaint: bool = False
+    muted: bool = False
+    # (sent_at, message id, text) of the seller's messages to the buyer in the hour before the batch
+    recent: list[tuple[datetime, str, str]] = field(default_factory=list)
+
+
+def _pairs(platform: Platform, items: list[Incoming]) -> dict[tuple[str, str], _Pair]:
+    """The known seller–buyer pairs of the batch, with what the engine's context needs."""
+    shops = {
+        s.external_id: s
+        for s in Shop.objects.filter(platform=platform, external_id__in={i.shop_id for i in items})
+    }
+    keys = {member_key(platform, i.buyer_id): i.buyer_id for i in items}
+    buyers = {keys[u.external_id]: u for u in User.objects.filter(external_id__in=keys)}
+    pairs: dict[tuple[str, str], _Pair] = {}
+    for item in items:
+        key = (item.shop_id, item.buyer_id)
+        if key not in pairs and item.shop_id in shops and item.buyer_id in buyers:
+            pairs[key] = _Pair(shops[item.shop_id], buyers[item.buyer_id])
+    if not pairs:
+        return pairs
+    by_ids = {(p.shop.pk, p.buyer.pk): p for p in pairs.values()}
+    shop_ids = {s for s, _ in by_ids}
+    buyer_ids = {b for _, b in by_ids}
+    for review in (
+        Review.objects.filter(rating=Rating.BAD, order__shop_id__in=shop_ids, order__buyer_id__in=buyer_ids)
+        .select_related("order")
+        .order_by("posted_at")
+    ):
+        pair = by_ids.get((review.order.shop_id, review.order.buyer_id))
+        if pair is not None:
+            pair.bad_review = review  # the latest wins
+    for shop_id, buyer_id in Case.objects.filter(
+        shop_id__in=shop_ids, buyer_id__in=buyer_ids, status__in=OPEN_STATUSES
+    ).values_list("shop_id", "buyer_id"):
+        if (shop_id, buyer_id) in by_ids:
+            by_ids[(shop_id, buyer_id)].open_complaint = True
+    for shop_id, buyer_id in ChatMute.objects.filter(
+        shop_id__in=shop_ids, buyer_id__in=buyer_ids, lifted_at__isnull=True
+    ).values_list("shop_id", "buyer_id"):
+        if (shop_id, buyer_id) in by_ids:
+            by_ids[(shop_id, buyer_id)].muted = True
+    earliest = min(i.sent_at for i in items)
+    latest = max(i.sent_at for i in items)
+    for shop_id, buyer_id, sent_at, external_id, text in ChatMessage.objects.filter(
+        conversation__shop_id__in=shop_ids,
+        conversation__buyer_id__in=buyer_ids,
+        sender="seller",
+        sent_at__gte=earliest - _HOUR,
+        sent_at__lt=latest,
+    ).values_list("conversation__shop_id", "conversation__buyer_id", "sent_at", "external_id", "text"):
+        pair = by_ids.get((shop_id, buyer_id))
+        if pair is not None:
+            pair.recent.append((sent_at, external_id, text))
+    return pairs
+
+
+def _context(pair: _Pair | None, first_at: datetime, batch_ids: set[str]) -> Context:
+    if pair is None:
+        return Context()
+    recent = [
+        (at, text)
+        for at, mid, text in pair.recent
+        if first_at - _HOUR <= at < first_at and mid not in batch_ids
+    ]
+    buyer = pair.buyer
+    known = {
+        kind: [value]
+        for kind, value in (
+            ("name", buyer.real_name),
+            ("phone", buyer.phone),
+            ("address", buyer.address),
+            ("other", buyer.email),
+        )
+        if value and value.strip()
+    }
+    return Context(
+        bad_review_at=pair.bad_review.posted_at if pair.bad_review else None,
+        recent_seller_messages=len(recent),
+        recent_texts=tuple(text for _, text in recent),
+        open_complaint=pair.open_complaint,
+        buyer_known=known,
+    )
+
+
+MUTED = Reason("muted")
+
+
+def screen_batch(*, platform: str, items: list[Incoming], now: datetime) -> BatchResult:
+    """Screen `items` (one marketplace, up to 1,000 messages); store what was flagged, raise alerts."""
+    found = _check(platform, items)
+    lexicon = current_lexicon()
+    pairs = _pairs(found, items)
+    batch_ids = {i.message_id for i in items}
+    first_at: dict[tuple[str, str], datetime] = {}
+    for item in items:
+        key = (item.shop_id, item.buyer_id)
+        first_at[key] = min(first_at.get(key, item.sent_at), item.sent_at)
+    contexts_by_pair = {key: _context(pairs.get(key), at, batch_ids) for key, at in first_at.items()}
+    verdicts = screen(
+        [Message(i.text, i.sender, i.sent_at) for i in items],
+        [contexts_by_pair[(i.shop_id, i.buyer_id)] for i in items],
+        lexicon=lexicon,
+    )
+    results: list[Screened] = []
+    flagged: list[tuple[Incoming, Screened]] = []
+    for item, verdict in zip(items, verdicts, strict=True):
+        pair = pairs.get((item.shop_id, item.buyer_id))
+        muted = bool(pair and pair.muted and item.sender == "seller")
+        if muted:
+            verdict = verdict._replace(action="block", reason=MUTED)
+        result = Screened(item.message_id, verdict, muted, pair is not None)
+        results.append(result)
+        if verdict.action != "allow":
+            flagged.append((item, result))
+    alerts: list[str] = []
+    if flagged:
+        alerts = _store(found, flagged, pairs, lexicon, now)
+    return BatchResult(lexicon, results, alerts)
+
+
+def _store(
+    platform: Platform,
+    flagged: list[tuple[Incoming, Screened]],
+    pairs: dict[tuple[str, str], _Pair],
+    lexicon: Lexicon,
+    now: datetime,
+) -> list[str]:
+    order_ids = {i.order_id for i, _ in flagged if i.order_id}
+    orders = (
+        {o.external_id: o for o in Order.objects.filter(platform=platform, external_id__in=order_ids)}
+        if order_ids
+        else {}
+    )
+    with transaction.atomic():
+        already = set(
+            ScreenedMessage.objects.filter(
+                platform=platform, message_id__in=[i.message_id for i, _ in flagged]
+            ).values_list("message_id", flat=True)
+        )
+        rows: list[ScreenedMessage] = []
+        for item, result in flagged:
+            if item.message_id in already:
+                continue  # screened before: the first verdict stands, and it counted once
+            pair = pairs.get((item.shop_id, item.buyer_id))
+            order = orders.get(item.order_id or "")
+            if order is not None and (
+                pair is None or (order.shop_id, order.buyer_id) != (pair.shop.pk, pair.buyer.pk)
+            ):
+                order = None
+            v = result.verdict
+            rows.append(
+                ScreenedMessage(
+                    platform=platform,
+                    message_id=item.message_id,
+                    conversation_id=item.conversation_id,
+                    shop=pair.shop if pair else None,
+                    buyer=pair.buyer if pair else None,
+                    order=order,
+                    sender=item.sender,
+                    sent_at=item.sent_at,
+                    text=item.text,
+                    action=v.action,
+                    categories=list(v.categories),
+                    scores={k: round(s, 3) for k, s in v.scores.items()},
+                    spans=[[s.start, s.end, s.category, s.entry] for s in v.spans],
+                    reason_code=v.reason.code,
+                    reason_params=dict(v.reason.params),
+                    factors=list(v.factors),
+                    muted=result.muted,
+                    lexicon_version=lexicon.version,
+                    lexicon_hash=lexicon.content_hash,
+                    screened_at=now,
+                )
+            )
+        ScreenedMessage.objects.bulk_create(rows)
+        by_pair: dict[tuple[int, int], list[ScreenedMessage]] = defaultdict(list)
+        for row in rows:
+            if (
+                row.shop_id
+                and row.buyer_id
+                and row.action in ("hold", "block")
+                and (row.categories or not row.muted)
+            ):
+                by_pair[(row.shop_id, row.buyer_id)].append(row)
+        refs = []
+        for (shop_id, buyer_id), messages in by_pair.items():
+            pair = next(p for p in pairs.values() if (p.shop.pk, p.buyer.pk) == (shop_id, buyer_id))
+            alert = services.alert_from_screening(
+                shop=pair.shop, buyer=pair.buyer, review=pair.bad_review, messages=messages, now=now
+            )
+            refs.append(alert.reference)
+        return refs

@@ -1,0 +1,216 @@
+"""POST /api/screen/messages: the chat backend asks before delivering; context comes from what we know."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from reviewshield.chat.models import ChatConversation, ChatMessage
+from reviewshield.detection.models import Alert, ScreenedMessage
+from reviewshield.screening import default_lexicon
+from tests.detection.conftest import NOW, SCREEN_URL, item, screen
+
+pytestmark = pytest.mark.django_db
+
+COURIER = "I'll come to your place tomorrow"
+BOBS_STREET = "你住上海市浦东新区世纪大道100号吧"
+
+
+def verdicts(response: Any) -> dict[str, dict[str, Any]]:
+    assert response.status_code == 200, response.content
+    return {v["message_id"]: v for v in response.json()["verdicts"]}
+
+
+def test_harmless_messages_pass_and_nothing_is_stored(chat_backend: Any, bad_review: Any) -> None:
+    got = verdicts(
+        screen(
+            chat_backend,
+            item("m1", "您的包裹已发出，顺丰单号SF1234567890"),
+            item("m2", "Sorry about the tea, we can refund you in full."),
+        )
+    )
+    assert [got["m1"]["action"], got["m2"]["action"]] == ["allow", "allow"]
+    assert got["m1"]["reason"]["code"] == "clean"
+    assert ScreenedMessage.objects.count() == 0 and Alert.objects.count() == 0
+
+
+def test_the_same_words_are_held_only_after_the_buyers_bad_review(chat_backend: Any, members: Any) -> None:
+    """A courier's "I'll come to your place" is nothing without a bad review; after one it is held."""
+    before = verdicts(screen(chat_backend, item("m1", COURIER)))
+    assert before["m1"]["action"] == "allow"
+    assert before["m1"]["context_applied"] is True
+
+    from reviewshield.marketplace.models import Review
+
+    order = members.order(trade_success_at=NOW - timedelta(days=2))
+    review = Review.objects.create(
+        order=order, rating="bad", text="Stale.", posted_at=NOW - timedelta(hours=1)
+    )
+    after = verdicts(screen(chat_backend, item("m2", COURIER)))["m2"]
+    assert after["action"] == "hold"
+    assert [c["code"] for c in after["categories"]] == ["threat"]
+    assert after["factors"] == ["after_review"]
+    assert "bad review" in after["reason"]["text"]
+
+    stored = ScreenedMessage.objects.get(message_id="m2")
+    lexicon = default_lexicon()
+    assert (stored.action, stored.lexicon_version, stored.lexicon_hash) == (
+        "hold",
+        lexicon.version,
+        lexicon.content_hash,
+    )
+    alert = Alert.objects.get()
+    assert (alert.shop_id, alert.buyer_id, alert.order_id, alert.review_id) == (
+        members.shop.pk,
+        members.bob.pk,
+        order.pk,
+        review.pk,
+    )
+    assert alert.status == "open" and alert.message_count == 1
+
+
+def test_the_buyers_own_phone_and_address_make_a_message_doxxing(chat_backend: Any, members: Any) -> None:
+    """Bob's address is known to ReviewShield, Carol's is another: the same text is doxxing only to Bob."""
+    got = verdicts(screen(chat_backend, item("m1", BOBS_STREET), item("m2", BOBS_STREET, buyer="tb_carol")))
+    assert got["m1"]["action"] == "warn"
+    assert [c["code"] for c in got["m1"]["categories"]] == ["doxxing"]
+    span = next(s for s in got["m1"]["spans"] if s["category"] == "doxxing")
+    assert "世纪大道" in BOBS_STREET[span["start"] : span["end"]]
+    assert got["m2"]["action"] == "allow"
+    stored = ScreenedMessage.objects.get()  # a warning is kept for agents, but raises no alert
+    assert (stored.message_id, stored.buyer_id) == ("m1", members.bob.pk)
+    assert Alert.objects.count() == 0
+
+
+def test_the_reason_comes_in_the_callers_language(chat_backend: Any, bad_review: Any) -> None:
+    chat_backend.defaults["HTTP_ACCEPT_LANGUAGE"] = "zh-hans"
+    got = verdicts(screen(chat_backend, item("m1", "我知道你住哪，小心点")))["m1"]
+    assert got["action"] == "block"
+    assert "差评" in got["reason"]["text"]
+    assert got["categories"][0]["label"] == "威胁"
+
+
+def test_one_message_may_be_sent_on_its_own(chat_backend: Any, members: Any) -> None:
+    response = chat_backend.post(
+        SCREEN_URL,
+        {"platform": "taobao", "message": item("m1", "I will kill you")},
+        content_type="application/json",
+    )
+    got = verdicts(response)["m1"]
+    assert got["action"] == "block"
+    body = response.json()
+    assert body["lexicon"]["version"] == default_lexicon().version
+    assert len(body["alerts"]) == 1
+
+
+def test_messages_the_seller_pushed_in_the_hour_before_count_as_flooding(
+    chat_backend: Any, members: Any
+) -> None:
+    conversation = ChatConversation.objects.create(
+        platform=members.taobao,
+        external_id="C1",
+        shop=members.shop,
+        buyer=members.bob,
+        created_at=NOW - timedelta(hours=2),
+    )
+    ChatMessage.objects.bulk_create(
+        ChatMessage(
+            conversation=conversation,
+            external_id=f"old{i}",
+            sender="seller",
+            sent_at=NOW - timedelta(minutes=50) + timedelta(seconds=20 * i),
+            text=f"Hello, are you there? ({i})",
+            received_at=NOW,
+        )
+        for i in range(60)
+    )
+    flooded = verdicts(screen(chat_backend, item("m1", "Hello, are you there?")))["m1"]
+    quiet = verdicts(screen(chat_backend, item("m2", "Hello, are you there?", buyer="tb_carol")))["m2"]
+    assert "spam" in [c["code"] for c in flooded["categories"]]
+    assert quiet["action"] == "allow"
+
+
+def test_screening_a_message_again_stores_it_once(chat_backend: Any, bad_review: Any) -> None:
+    for _ in range(2):
+        assert verdicts(screen(chat_backend, item("m1", "I will kill you")))["m1"]["action"] == "block"
+    assert ScreenedMessage.objects.count() == 1
+    assert Alert.objects.get().message_count == 1
+
+
+def test_a_second_threat_joins_the_pairs_open_alert(chat_backend: Any, bad_review: Any) -> None:
+    screen(chat_backend, item("m1", "I will kill you"))
+    screen(chat_backend, item("m2", COURIER, at=NOW + timedelta(minutes=5)))
+    alert = Alert.objects.get()
+    assert alert.message_count == 2
+    assert alert.action == "block"
+    assert alert.last_at == NOW + timedelta(minutes=5)
+    assert [e.kind for e in alert.events.all()] == ["raised", "messages_added"]
+
+
+def test_buyer_messages_are_not_judged(chat_backend: Any, bad_review: Any) -> None:
+    got = verdicts(screen(chat_backend, item("m1", "I will kill you", sender="buyer")))["m1"]
+    assert got["action"] == "allow"
+
+
+def test_unknown_pairs_are_screened_without_context(chat_backend: Any, members: Any) -> None:
+    got = verdicts(screen(chat_backend, item("m1", "I will kill you", shop="S-unknown")))["m1"]
+    assert got["action"] == "block" and got["context_applied"] is False
+    assert ScreenedMessage.objects.get().shop is None
+    assert Alert.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [("en", "at most 1000 messages"), ("zh-hans", "最多 1000 条")],
+)
+def test_a_batch_over_1000_is_refused_whole(
+    chat_backend: Any, members: Any, lang: str, expected: str
+) -> None:
+    chat_backend.defaults["HTTP_ACCEPT_LANGUAGE"] = lang
+    response = screen(chat_backend, *[item(f"m{i}", "I will kill you") for i in range(1001)])
+    assert response.status_code == 422
+    assert expected in response.json()["message"]
+    assert ScreenedMessage.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "en"),
+    [
+        ({"platform": "nowhere", "messages": [item("m1", "hi")]}, "platform", "Unknown platform"),
+        (
+            {"platform": "taobao", "messages": [item("m1", "hi", sender="courier")]},
+            "sender",
+            "Unknown sender",
+        ),
+        ({"platform": "taobao", "messages": [item("m1", "hi"), item("m1", "again")]}, "message_id", "twice"),
+        ({"platform": "taobao", "messages": [item("m1", "x" * 5001)]}, "text", "at most 5000"),
+        ({"platform": "taobao"}, None, "either one message"),
+        ({"platform": "taobao", "messages": []}, None, "at least one"),
+    ],
+)
+def test_bad_batches_get_a_clear_error_and_nothing_is_stored(
+    chat_backend: Any, members: Any, body: dict[str, Any], field: str | None, en: str
+) -> None:
+    response = chat_backend.post(SCREEN_URL, body, content_type="application/json")
+    assert response.status_code == 422, response.content
+    payload = response.json()
+    assert en in payload["message"]
+    if field:
+        assert field in [e["field"] for e in payload["details"]["errors"]]
+    zh = chat_backend.post(SCREEN_URL, body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert zh.json()["message"] != payload["message"]
+    assert ScreenedMessage.objects.count() == 0
+
+
+def test_people_cannot_call_the_screening_endpoint(members: Any) -> None:
+    from tests.conftest import as_user
+
+    for user in (members.alice, members.bob, members.erin):
+        response = as_user(user).post(
+            SCREEN_URL,
+            {"platform": "taobao", "messages": [item("m1", "hi")]},
+            content_type="application/json",
+        )
+        assert response.status_code in (401, 403)
