@@ -280,6 +280,7 @@ def demo_load(*, now: datetime, seed: int = 2026) -> dict[str, int]:
     _appeal(now)
     _extortion(now)
     _blacklisted(now)
+    _alerts(now)
     from reviewshield.deadlines.claiming import deadlines_run_once
 
     while deadlines_run_once(worker="demo-loader", now=now, limit=500, lease=timedelta(minutes=5)):
@@ -615,3 +616,75 @@ def _extortion(now: datetime) -> None:
             files=evidence(),
             now=now - timedelta(hours=20),
         )
+
+
+def _alerts(now: datetime) -> None:
+    """Chat screening at work: the chat backend screened messages after two bad reviews. demo.buyer's
+    alert waits for their answer on the Protection page; another buyer's is open in the agents' queue."""
+    from reviewshield.detection import services as detection
+    from reviewshield.detection.models import Alert
+    from reviewshield.detection.screen import Incoming, screen_batch
+
+    agent = User.objects.get(username="demo.agent")
+    scripts = [
+        [
+            (21, "亲，您的差评我们看到了，能给个机会处理一下吗？"),
+            (20, "再不删差评，我知道你住漕溪北路88号，你小心点"),
+            (19, "你个傻X，等着吧，晚上走夜路注意安全"),
+        ],
+        [
+            (30, "Hi, sorry the kettle arrived late. We can refund the shipping."),
+            (29, "Delete the review or else. I know where you live."),
+        ],
+    ]
+    candidates = Order.objects.filter(
+        platform_id="taobao", status=OrderStatus.TRADE_SUCCESS, review__isnull=True
+    )
+    candidates = candidates.exclude(cases__isnull=False).order_by("-trade_success_at")
+    demo_buyer = User.objects.get(username="demo.buyer")
+    orders = [
+        candidates.filter(buyer=demo_buyer).first(),
+        candidates.exclude(buyer=demo_buyer).filter(buyer__username__startswith="buyer").first(),
+    ]
+    buyers = [demo_buyer]
+    for order, script in zip(orders, scripts, strict=True):
+        if order is None:
+            continue
+        buyer = order.buyer
+        first = now - timedelta(hours=script[0][0])
+        market.review_upsert(
+            platform="taobao",
+            order_external_id=order.external_id,
+            external_id=f"R{order.external_id}",
+            rating="bad",
+            text="质量很差，客服态度也不好。 Poor quality and a rude shop.",
+            anonymous=False,
+            posted_at=first - timedelta(hours=2),
+            now=first - timedelta(hours=2),
+        )
+        screen_batch(
+            platform="taobao",
+            items=[
+                Incoming(
+                    message_id=f"demo-{order.external_id}-{i}",
+                    conversation_id=f"demo-{order.external_id}",
+                    shop_id=order.shop.external_id,
+                    buyer_id=buyer.external_id.split(":", 1)[1],
+                    order_id=order.external_id,
+                    sender="seller",
+                    sent_at=now - timedelta(hours=hours),
+                    text=text,
+                )
+                for i, (hours, text) in enumerate(script)
+            ],
+            now=now - timedelta(hours=script[-1][0]),
+        )
+    alert = Alert.objects.filter(buyer=buyers[0]).first()
+    if alert is not None:
+        detection.alert_warn_seller(
+            alert_id=alert.pk,
+            agent=agent,
+            message="请立即停止联系买家。 Stop contacting the buyer at once.",
+            now=now - timedelta(hours=18),
+        )
+        detection.alert_request_consent(alert_id=alert.pk, agent=agent, now=now - timedelta(hours=18))
