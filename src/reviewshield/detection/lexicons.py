@@ -47,9 +47,8 @@ class LexiconRegistry:
 
     def _stat(self) -> tuple[tuple[str, int, int], ...]:
         try:
-            return tuple(
-                sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in self.folder.glob("*.toml"))
-            )
+            stats = [(p.name, p.stat()) for p in self.folder.glob("*.toml")]
+            return tuple(sorted((name, st.st_mtime_ns, st.st_size) for name, st in stats))
         except OSError:
             return ()
 

@@ -325,9 +325,10 @@ def _store(
                 and (row.categories or not row.muted)
             ):
                 by_pair[(row.shop_id, row.buyer_id)].append(row)
+        by_ids = {(p.shop.pk, p.buyer.pk): p for p in pairs.values()}
         refs = []
-        for (shop_id, buyer_id), messages in by_pair.items():
-            pair = next(p for p in pairs.values() if (p.shop.pk, p.buyer.pk) == (shop_id, buyer_id))
+        for key, messages in by_pair.items():
+            pair = by_ids[key]
             alert = services.alert_from_screening(
                 shop=pair.shop, buyer=pair.buyer, review=pair.bad_review, messages=messages, now=now
             )

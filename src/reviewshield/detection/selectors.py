@@ -50,11 +50,11 @@ def alert_get(user: Any, alert_id: int) -> Alert:
         raise NotFound(_("There is no such alert."))
     if is_agent(user):
         return alert
-    if alert.buyer_id == getattr(user, "pk", None) and alert.consent_requested_at is not None:
-        return alert
-    if user.is_authenticated and alert.buyer_id != user.pk and not is_agent(user):
+    if alert.buyer_id != getattr(user, "pk", None):
         raise PermissionDenied(_("This alert is not yours."))
-    raise NotFound(_("There is no such alert."))
+    if alert.consent_requested_at is None:  # the buyer has not been asked: nothing to show them yet
+        raise NotFound(_("There is no such alert."))
+    return alert
 
 
 def buyer_alerts(user: Any) -> QuerySet[Alert]:
