@@ -284,3 +284,82 @@ def test_late_night_is_22_to_7_beijing_time_whatever_zone_the_time_comes_in(at: 
     verdict = one("I'll come to your place tonight", after_review(at), at=at)
 
     assert ("late_night" in verdict.factors) is late
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("你家住哪我清楚", "threat"),
+        ("出门注意安全", "threat"),
+        ("走夜路小心点", "threat"),
+        ("晚上回家路上当心点", "threat"),
+        ("说不定哪天你家就出点什么意外", "threat"),
+        ("你每天几点下班我都知道", "threat"),
+        ("这事没完，咱们慢慢玩", "threat"),
+        ("有种你出来，当面说清楚", "threat"),
+        ("You'd better watch out", "threat"),
+        ("I know where you live", "threat"),
+        ("Something might happen to your family", "threat"),
+        ("Be careful walking home after dark", "threat"),
+        ("You picked the wrong shop to mess with", "threat"),
+        ("I know your routine", "threat"),
+        ("亲，评价的事考虑好了吗", "review_pressure"),
+        ("Have you changed the review yet?", "review_pressure"),
+        ("Edit your rating to 5 stars and we'll refund the shipping", "review_pressure"),
+        ("你这头猪", "insult"),
+        ("You are a waste of space", "insult"),
+        ("祝你不得善终", "funeral"),
+        ("I pray you die slowly", "funeral"),
+    ],
+)
+def test_veiled_wording_is_caught_by_family_after_a_bad_review(text: str, category: str) -> None:
+    assert category in one(text, after_review()).categories
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "天气冷了，出门记得多穿点",
+        "亲，快递员说下班路上顺便给您送过去，注意查收",
+        "您放心，包裹有保价，路上出意外我们全赔",
+        "不好意思又找你麻烦了，麻烦确认一下收货地址",
+        "评价的事您不用有压力，东西用着好就行",
+        "您的退款我们已经同意了，五星好评就不用了",
+        "Be careful when you open the box, the glass edges are sharp.",
+        "If anything happens to the kettle within a year, the warranty covers it.",
+        "Grab the winter sale while you can, it ends Sunday.",
+        "Please pay the price difference and we'll send the larger size.",
+        "The driver says he'll drop it at your door after work tomorrow.",
+        "Your dog will love this chew toy.",
+    ],
+)
+def test_the_same_words_in_ordinary_talk_are_delivered_even_after_a_bad_review(text: str) -> None:
+    verdict = one(text, after_review())
+
+    assert verdict.categories == ()
+
+
+@pytest.mark.parametrize("text", ["路上小心点", "晚上回家路上当心", "Watch your step", "Lock your doors"])
+def test_a_safety_warning_without_a_quarrel_is_small_talk(text: str) -> None:
+    assert "threat" not in one(text, CALM).categories
+
+
+def test_a_batch_of_one_template_sent_to_many_buyers_judges_each_in_its_own_context() -> None:
+    # The engine judges a repeated text once per circumstances: each buyer still gets their own verdict.
+    text = "I'll come to your place tonight"
+    contexts = [CALM, after_review(), CALM, after_review(NIGHT, hours=2), after_review()]
+    times = [AFTERNOON, AFTERNOON, AFTERNOON, NIGHT, AFTERNOON]
+
+    verdicts = screen([Message(text, "seller", at) for at in times], contexts)
+
+    assert [v.action for v in verdicts] == [
+        one(text, c, at).action for c, at in zip(contexts, times, strict=True)
+    ]
+    assert verdicts[0].action == "allow" and verdicts[1].categories == ("threat",)
+    assert "late_night" in verdicts[3].factors
+
+
+def test_a_phone_number_spaced_with_ideographic_spaces_is_still_a_phone_number() -> None:
+    verdict = one("你的电话是139\u30001720\u30006634吧", after_review())
+
+    assert "doxxing" in verdict.categories

@@ -9,10 +9,14 @@ quotes the threat they received; a marketplace system message too.
 
 How one message is judged:
 
-1. Its text is folded (`normalize`); one automaton pass over the batch finds the messages with a
-   term worth a closer look (`matcher`), and only those are searched for every term. A message
-   whose matches cannot score anything (most of them: "快递", "评价" alone) stops there, as the
-   shared CLEAN verdict. English terms must also stand as words in the original text.
+1. Its text is folded (`normalize`) — once per distinct text of the batch, since chat repeats its
+   templates; one automaton pass over the batch's distinct texts finds those with a term worth a
+   closer look (`matcher`), and only those are searched for every term. A message whose matches
+   cannot score anything (most of them: "快递", "评价" alone) stops there, as the shared CLEAN
+   verdict. English terms must also stand as words in the original text. Messages that do get a
+   closer look are judged once per distinct (text, circumstances, buyer's data found, earlier
+   request about the review) in the batch. None of this changes a verdict: the tests hold the
+   batch path to the full judgment of every message (tests/screening/test_fast_path.py).
 2. Entries score their category directly ("弄死你" → threat 0.9); `rules.toml` rules score a
    category from a combination of cues ("删差评" + "返" → review pressure); the buyer's known data
    and the shapes of phone, ID and address numbers are cues too.
@@ -41,13 +45,16 @@ leading category (`threat`, `doxxing`, …) with params `action`, `categories`, 
 
 from __future__ import annotations
 
+import gc
 import re
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
+from itertools import compress, repeat
+from operator import attrgetter, call
 from types import MappingProxyType
 from typing import Literal, NamedTuple
 
@@ -96,7 +103,14 @@ class Context:
     def known_pattern(self) -> re.Pattern[str] | None:
         """One pattern for all the fragments, so a message without any costs one search."""
         pieces = self.known_fragments
-        return re.compile("|".join(re.escape(piece) for _, piece in pieces)) if pieces else None
+        return _known_pattern(tuple(piece for _, piece in pieces)) if pieces else None
+
+
+@lru_cache(maxsize=4096)
+def _known_pattern(pieces: tuple[str, ...]) -> re.Pattern[str]:
+    # The API builds a new Context for every request: the same buyer's pattern is compiled once,
+    # not per request (re's own cache holds 512 patterns, fewer than a batch's buyers).
+    return re.compile("|".join(re.escape(piece) for piece in pieces))
 
 
 class Span(NamedTuple):
@@ -150,51 +164,125 @@ def screen(
     contexts: Sequence[Context] = [context] * count if isinstance(context, Context) else context
     if len(contexts) != count:
         raise ValueError(f"got {count} messages but {len(contexts)} contexts")
-    texts = [m.text for m in messages]
-    views = normalize_many(texts)
-    triggered = lex.matcher.triggered(views)
-    digits = digit_candidates(texts)
-    sellers = [i for i, m in enumerate(messages) if m.sender == "seller"]
-    conversations = [id(c) for c in contexts]
-    known = _known_hits(sellers, views, contexts, conversations)
-    counts = _counts(messages, contexts, views, sellers, conversations, lex.settings)
+    if not gc.isenabled():
+        return _screen(messages, contexts, lex)
+    # A batch allocates thousands of short-lived lists, tuples and dicts, none in a reference
+    # cycle: each collection they would trigger frees nothing and walks the caller's live objects
+    # (a tenth of the time of a batch). Reference counting frees them when the batch returns. The
+    # switch is process-wide for a few milliseconds; left alone if something else turned it off.
+    gc.disable()
+    try:
+        return _screen(messages, contexts, lex)
+    finally:
+        gc.enable()
 
-    verdicts = [NOT_SCREENED] * count
-    asks: dict[int, list[datetime]] = {}  # when each conversation asked about the review in this batch
+
+def _screen(messages: Sequence[Message], contexts: Sequence[Context], lex: Lexicon) -> list[Verdict]:
+    count = len(messages)
+    # Whole-batch steps run as C-level maps over columns; Python loops only over the few messages
+    # that need a closer look.
+    senders = list(map(_SENDER, messages))
+    verdicts: list[Verdict] = list(map(_FIRST_VERDICT.get, senders, repeat(NOT_SCREENED)))
+    sellers = list(compress(range(count), map("seller".__eq__, senders)))
+    if not sellers:
+        return verdicts
+    texts = list(map(_TEXT, messages))
+    seller_texts = list(map(texts.__getitem__, sellers))
+    # Chat repeats itself (shipping notices, "在的亲"): each distinct text is folded and looked at once.
+    distinct = list(dict.fromkeys(seller_texts))
+    distinct_views = normalize_many(distinct)
+    view_of = dict(zip(distinct, distinct_views, strict=True))
+    seller_views = list(map(view_of.__getitem__, seller_texts))
+    conversations = list(map(id, contexts))
+    seller_conversations = list(map(conversations.__getitem__, sellers))
+    looks = _looks(distinct, distinct_views, lex)
+    known = _known_hits(sellers, seller_views, seller_conversations, contexts)
+    counts = _counts(messages, contexts, sellers, seller_views, seller_conversations, lex.settings)
+    worth = {text for text, look in looks.items() if look.may_score}
+    judged = list(compress(sellers, map(worth.__contains__, seller_texts))) if worth else []
+    if known or counts:
+        judged = sorted({*judged, *known, *counts})
+    if not judged:
+        return verdicts  # nothing but common words: most batches of shipping talk end here
+    batch = _Batch(lex)
     matcher = lex.matcher
-    for i in sellers:
-        if i not in triggered and i not in digits and i not in known and i not in counts:
-            verdicts[i] = CLEAN  # nothing but common words: most messages end here
-            continue
-        shapes = number_shapes(texts[i]) if i in digits else []
-        found = matcher.find(views[i])
-        judge = False
-        resolved: tuple[list[int], list[Hit]] | None = None
-        if (found or shapes) and _quick(found, shapes, lex):
-            judge = True
-            if not lex.bounded_terms.isdisjoint(t for t, _, _ in found):
-                # An English term may not stand as a word ("sb" in "has been"): check before judging.
-                positions = offsets(texts[i])
-                resolved = positions, matcher.resolve(texts[i], views[i], positions, found)
-                judge = _may_score(tuple({(h.entry,) for h in resolved[1]}), lex, shapes)
-        if judge or i in known or i in counts:
-            verdicts[i] = _judge(
-                messages[i], views[i], contexts[i], lex, found, shapes, known.get(i, ()),
-                counts.get(i, (0, 0)), asks, conversations[i], resolved,
-            )  # fmt: skip
-        else:
-            verdicts[i] = CLEAN
+    for i in judged:
+        text = texts[i]
+        view = view_of[text]
+        look = looks.get(text)
+        if look is None:  # only the buyer's data or the counts brought it here
+            look = looks[text] = _Look(matcher.find(view), [], False, None)
+        verdicts[i] = batch.judge(
+            messages[i], contexts[i], conversations[i], view, look, known.get(i, ()), counts.get(i)
+        )
     return verdicts
 
 
-def _quick(
-    found: Sequence[tuple[int, int, int]], shapes: Sequence[tuple[str, int, int]], lex: Lexicon
-) -> bool:
-    """`_may_score` for raw matches, remembered by the matched terms themselves (the cheapest key)."""
-    key = (tuple([t for t, _, _ in found]), tuple([cue for cue, _, _ in shapes]))
+_SENDER = attrgetter("sender")
+_BUYER_KNOWN = attrgetter("buyer_known")
+_TEXT = attrgetter("text")
+_FIRST_VERDICT = {"seller": CLEAN}  # a seller's message is clean until found otherwise; others pass
+# The search of a conversation without known data: finds nothing, called from C.
+_NOTHING: dict[str, None] = {}
+_NO_SEARCH: Callable[[str], object] = _NOTHING.get
+
+
+class _Look(NamedTuple):
+    """What one text gives on its own, worked out once per distinct text of a batch."""
+
+    raw: list[tuple[int, int, int]]  # every term in the view: (term, view start, view end), unchecked
+    shapes: list[tuple[str, int, int]]  # numbers shaped like a mobile or an ID number
+    may_score: bool  # whether the text alone could score anything (`_may_score`)
+    resolved: tuple[list[int], list[Hit]] | None  # (offsets, hits) when already worked out
+
+
+class _Cues(NamedTuple):
+    """A text's hits and its word and shape cues (cue → original spans); the context adds the
+    buyer's own data."""
+
+    positions: list[int]
+    hits: list[Hit]
+    found: dict[str, list[tuple[int, int]]]
+
+
+def _looks(distinct: Sequence[str], views: Sequence[str], lex: Lexicon) -> dict[str, _Look]:
+    """The texts holding a trigger term or a long run of digits, with what each gives on its own."""
+    digits = digit_candidates(distinct)
+    matcher = lex.matcher
+    triggered = matcher.triggered(views)
+    looks: dict[str, _Look] = {}
+    for u in triggered | digits:
+        text, view = distinct[u], views[u]
+        shapes = number_shapes(text) if u in digits else []
+        if not shapes and u not in triggered:
+            continue  # a tracking number and common words: nothing to score
+        raw = matcher.find(view)
+        may_score = False
+        resolved: tuple[list[int], list[Hit]] | None = None
+        if (raw or shapes) and _quick(raw, shapes, lex):
+            may_score = True
+            if not lex.bounded_terms.isdisjoint(t for t, _, _ in raw):
+                # An English term may not stand as a word ("sb" in "has been"): check before judging.
+                positions = offsets(text)
+                resolved = positions, matcher.resolve(text, view, positions, raw)
+                may_score = _may_score(tuple({(h.entry,) for h in resolved[1]}), lex, shapes)
+        looks[text] = _Look(raw, shapes, may_score, resolved)
+    return looks
+
+
+def _quick(raw: Sequence[tuple[int, int, int]], shapes: Sequence[tuple[str, int, int]], lex: Lexicon) -> bool:
+    """`_may_score` for raw matches, remembered by the matched terms themselves (the cheapest key).
+
+    A term with an English end may still fail its word-boundary check, so its entries may score
+    but their cues cancel nothing ("pickups" holds no "pickup" to excuse a visit).
+    """
+    key = (tuple([t for t, _, _ in raw]), tuple([cue for cue, _, _ in shapes]))
     cached = lex.quick_terms.get(key)
     if cached is None:
-        cached = _may_score(tuple({lex.matcher.owners(t) for t, _, _ in found}), lex, shapes)
+        owners, bounded = lex.matcher.owners, lex.bounded_terms
+        sure = tuple({owners(t) for t in key[0] if t not in bounded})
+        unsure = tuple({owners(t) for t in key[0] if t in bounded})
+        cached = _may_score(sure, lex, shapes, unsure)
         if len(lex.quick_terms) > 100_000:
             lex.quick_terms.clear()
         lex.quick_terms[key] = cached
@@ -202,22 +290,29 @@ def _quick(
 
 
 def _may_score(
-    owners: tuple[tuple[int, ...], ...], lex: Lexicon, shapes: Sequence[tuple[str, int, int]]
+    owners: tuple[tuple[int, ...], ...],
+    lex: Lexicon,
+    shapes: Sequence[tuple[str, int, int]],
+    unsure: tuple[tuple[int, ...], ...] = (),
 ) -> bool:
     """Whether matches (given as the entries of each matched term) could score anything: an entry
     of a category that no `unless` cue cancels, or cues that complete a rule. Most harmless
     messages only hold a cue or two ("快递", "评价") and stop here; a tracking number is no phone
-    number, and a phone number needs words around it. Remembered by matched entries, per lexicon."""
-    key = frozenset(owners), frozenset(cue for cue, _, _ in shapes)
+    number, and a phone number needs words around it. `unsure` entries may be there or not: they
+    can score but cancel nothing. Never False where the full judgment would score (the property
+    tests hold it to that). Remembered by matched entries, per lexicon."""
+    key = frozenset(owners), frozenset(unsure), frozenset(cue for cue, _, _ in shapes)
     cached = lex.quick_answers.get(key)
     if cached is not None:
         return cached
     entries = [lex.entries[e] for group in owners for e in group]
-    cues = frozenset(c for entry in entries for c in entry.cues) | key[1]
+    maybe = [lex.entries[e] for group in unsure for e in group]
+    certain = frozenset(c for entry in entries for c in entry.cues) | key[2]
+    cues = certain | {c for entry in maybe for c in entry.cues}
     if not cues.isdisjoint(lex.address_cues):
         cues |= {"shape:address"}  # an address may be there; only the judge looks for one
-    answer = any(e.category is not None and e.unless.isdisjoint(cues) for e in entries) or any(
-        rule.cues <= cues and rule.unless.isdisjoint(cues)
+    answer = any(e.category is not None and e.unless.isdisjoint(certain) for e in entries + maybe) or any(
+        rule.cues <= cues and rule.unless.isdisjoint(certain)
         for rule in lex.rules_for(cues)
         if rule.cues <= lex.quick_cues
     )
@@ -228,30 +323,38 @@ def _may_score(
 
 
 def _known_hits(
-    sellers: Sequence[int], views: Sequence[str], contexts: Sequence[Context], conversations: Sequence[int]
+    sellers: Sequence[int],
+    seller_views: Sequence[str],
+    seller_conversations: Sequence[int],
+    contexts: Sequence[Context],
 ) -> dict[int, list[tuple[str, str]]]:
     """For each seller message, the buyer's known fragments it contains."""
-    patterns: dict[int, re.Pattern[str] | None] = {}
-    for conversation, ctx in zip(conversations, contexts, strict=True):
-        if conversation not in patterns:
-            patterns[conversation] = ctx.known_pattern
-    if not any(patterns.values()):
+    if not any(map(_BUYER_KNOWN, contexts)):
         return {}
+    searches: dict[int, Callable[[str], object]] = {}
+    for ctx in filter(
+        _BUYER_KNOWN,
+        dict(zip(seller_conversations, map(contexts.__getitem__, sellers), strict=True)).values(),
+    ):
+        if (pattern := ctx.known_pattern) is not None:
+            searches[id(ctx)] = pattern.search
+    if not searches:
+        return {}
+    # One search per message in a conversation with known data, called from C (operator.call).
+    matched = map(call, map(searches.get, seller_conversations, repeat(_NO_SEARCH)), seller_views)
     found: dict[int, list[tuple[str, str]]] = {}
-    for i in sellers:
-        pattern = patterns[conversations[i]]
-        if pattern is not None and pattern.search(views[i]):
-            view = views[i]
-            found[i] = [(kind, piece) for kind, piece in contexts[i].known_fragments if piece in view]
+    for k in compress(range(len(sellers)), matched):
+        i, view = sellers[k], seller_views[k]
+        found[i] = [(kind, piece) for kind, piece in contexts[i].known_fragments if piece in view]
     return found
 
 
 def _counts(
     messages: Sequence[Message],
     contexts: Sequence[Context],
-    views: Sequence[str],
     sellers: Sequence[int],
-    conversations: Sequence[int],
+    seller_views: Sequence[str],
+    seller_conversations: Sequence[int],
     settings: Settings,
 ) -> dict[int, tuple[int, int]]:
     """(messages in the last hour, copies of the same text in the last hour), each including this one.
@@ -259,35 +362,59 @@ def _counts(
     Only for messages that reach a spam limit: most conversations never come near one, so the
     sliding windows run only where a total says they might.
     """
-    seller_conversations = [conversations[i] for i in sellers]
     per_conversation = Counter(seller_conversations)
-    per_text = Counter(zip(seller_conversations, [views[i] for i in sellers], strict=True))
-    context_of = {conversations[i]: contexts[i] for i in sellers}
     recent_copies: dict[int, Counter[str]] = {}
     flooding: set[int] = set()
-    for conversation, total in per_conversation.items():
-        ctx = context_of[conversation]
-        if total + ctx.recent_seller_messages >= settings.flood_per_hour:
-            flooding.add(conversation)
-        if ctx.recent_texts:
-            recent_copies[conversation] = Counter(normalize_many(ctx.recent_texts))
+    # Two C-level checks first: no conversation near the flood line, none with texts of the hour before.
+    most = max(per_conversation.values())
+    flood_check = most + max(map(_RECENT_MESSAGES, contexts)) >= settings.flood_per_hour
+    recent_check = any(map(_RECENT_TEXTS, contexts))
+    context_of = (
+        dict(zip(seller_conversations, map(contexts.__getitem__, sellers), strict=True))
+        if flood_check or recent_check
+        else {}
+    )
+    if flood_check:
+        for conversation, total in per_conversation.items():
+            if total + context_of[conversation].recent_seller_messages >= settings.flood_per_hour:
+                flooding.add(conversation)
+    if recent_check:
+        for conversation in per_conversation:
+            ctx = context_of[conversation]
+            if ctx.recent_texts:
+                recent_copies[conversation] = Counter(normalize_many(ctx.recent_texts))
     limit = settings.repeat_identical
-    repeating = {
-        key
-        for key, total in per_text.items()
-        if key[1]
-        and (total >= limit or (key[0] in recent_copies and total + recent_copies[key[0]][key[1]] >= limit))
-    }
+    # Copies of one text need that many messages in one conversation, or copies from the hour before.
+    crowded = {c for c, total in per_conversation.items() if total >= limit} if most >= limit else set()
+    if not crowded and not recent_copies:
+        if not flooding:
+            return {}
+        per_text: Counter[tuple[int, str]] = Counter()
+    elif recent_copies:
+        per_text = Counter(zip(seller_conversations, seller_views, strict=True))
+    else:
+        pairs = zip(seller_conversations, seller_views, strict=True)
+        per_text = Counter(compress(pairs, map(crowded.__contains__, seller_conversations)))
+    repeating = {key for key, total in per_text.items() if key[1] and total >= limit}
+    if recent_copies:
+        repeating.update(
+            key
+            for key, total in per_text.items()
+            if key[1] and key[0] in recent_copies and total + recent_copies[key[0]][key[1]] >= limit
+        )
     if not flooding and not repeating:
         return {}
     found: dict[int, tuple[int, int]] = {}
     window: dict[int, list[datetime]] = {}
     copies: dict[tuple[int, str], list[datetime]] = {}
     watched = [
-        i for i in sellers if conversations[i] in flooding or (conversations[i], views[i]) in repeating
+        i
+        for i, conversation, view in zip(sellers, seller_conversations, seller_views, strict=True)
+        if conversation in flooding or (conversation, view) in repeating
     ]
+    view_at = dict(zip(sellers, seller_views, strict=True))
     for i in sorted(watched, key=lambda i: _aware(messages[i].sent_at)):
-        conversation, view, at = conversations[i], views[i], messages[i].sent_at
+        conversation, view, at = id(contexts[i]), view_at[i], messages[i].sent_at
         ctx = contexts[i]
         sent = _within_hour(window.setdefault(conversation, []), at)
         same = _within_hour(copies.setdefault((conversation, view), []), at)
@@ -297,6 +424,10 @@ def _counts(
         if in_hour >= settings.flood_per_hour or repeated >= settings.repeat_identical:
             found[i] = (in_hour, repeated)
     return found
+
+
+_RECENT_MESSAGES = attrgetter("recent_seller_messages")
+_RECENT_TEXTS = attrgetter("recent_texts")
 
 
 def _within_hour(times: list[datetime], at: datetime) -> int:
@@ -312,20 +443,14 @@ def _aware(at: datetime) -> datetime:
     return at
 
 
-def _factors(message: Message, ctx: Context, settings: Settings) -> tuple[bool, set[str]]:
-    """(grievance, the circumstances that apply) for one seller message."""
-    at = _aware(message.sent_at)
-    factors: set[str] = set()
-    if ctx.bad_review_at is not None:
-        days = ctx.review_window_days if ctx.review_window_days is not None else settings.review_window_days
-        if _aware(ctx.bad_review_at) <= at <= ctx.bad_review_at + timedelta(days=days):
-            factors.add("after_review")
-    if ctx.open_complaint:
-        factors.add("open_complaint")
-    if _late(_seconds_into_day(at), settings.late_night_seconds):
-        factors.add("late_night")
-    return bool(factors & {"after_review", "open_complaint"}), factors
-
+# The circumstances of one message as bits: a verdict memo key, and no set built per message.
+_AFTER_REVIEW, _OPEN_COMPLAINT, _LATE_NIGHT = 1, 2, 4
+_GRIEVANCE = _AFTER_REVIEW | _OPEN_COMPLAINT
+_FACTOR_BITS = (
+    ("after_review", _AFTER_REVIEW),
+    ("late_night", _LATE_NIGHT),
+    ("open_complaint", _OPEN_COMPLAINT),
+)
 
 # Asia/Shanghai has kept +08:00 all year since 1991: the local time of day is arithmetic on the
 # timestamp, several times cheaper than astimezone(); older instants take the zone database.
@@ -348,98 +473,203 @@ def _late(seconds: int, window: tuple[int, int]) -> bool:
     return seconds >= begin or seconds < until
 
 
-def _judge(
-    message: Message,
-    view: str,
-    ctx: Context,
-    lex: Lexicon,
-    raw: Sequence[tuple[int, int, int]],
-    shapes: Sequence[tuple[str, int, int]],
-    known: Sequence[tuple[str, str]],
-    counts: tuple[int, int],
-    asks: dict[int, list[datetime]],
-    conversation: int,
-    resolved: tuple[list[int], list[Hit]] | None = None,
-) -> Verdict:
-    text = message.text
-    if resolved is not None:
-        positions, hits = resolved
-    else:
-        positions = offsets(text) if raw or known else []
-        hits = lex.matcher.resolve(text, view, positions, raw) if raw else []
-    # Cue name → where it was found (original offsets).
-    found: dict[str, list[tuple[int, int]]] = {}
-    for hit in hits:
-        for cue in lex.entries[hit.entry].cues:
-            found.setdefault(cue, []).append((hit.start, hit.end))
-    for kind, piece in known:
-        start = view.find(piece)
-        found.setdefault(f"known:{kind}", []).append(original_span(positions, start, start + len(piece)))
-    for cue, start, end in shapes:
-        found.setdefault(cue, []).append((start, end))
-    if lex.address_cues and not lex.address_cues.isdisjoint(found):
-        for cue, start, end in address_shapes(text):
-            found.setdefault(cue, []).append((start, end))
+class _Batch:
+    """Judges the messages of one batch that need a closer look, remembering what repeats.
 
-    grievance, factors = _factors(message, ctx, lex.settings)
-    # category → entry or rule id → weight: each entry or rule counts once, however often it matched.
-    weights: dict[str, dict[str, float]] = {}
-    # (start, end, category) → (weight, entry or rule id): one span per stretch, the strongest source.
-    spans: dict[tuple[int, int, str], tuple[float, str]] = {}
-    for hit in hits:
-        entry = lex.entries[hit.entry]
-        weight = entry.weight if grievance else entry.weight_calm
-        if entry.category is not None and weight > 0 and (not entry.unless or entry.unless.isdisjoint(found)):
-            weights.setdefault(entry.category, {})[entry.id] = weight
-            _keep(spans, (hit.start, hit.end, entry.category), weight, entry.id)
-    fired: dict[str, list[tuple[float, str, frozenset[str]]]] = {}
-    for rule in lex.rules_firing(frozenset(found)):
-        if rule.at_least is not None and len(set(found[rule.at_least[0]])) < rule.at_least[1]:
-            continue
-        weight = rule.weight if grievance else rule.weight_calm
-        if weight > 0:
-            weights.setdefault(rule.category, {})[rule.id] = weight
-            fired.setdefault(rule.category, []).append((-weight, rule.id, rule.cues))
-    for category, rules in fired.items():
-        # Only the two strongest rules count in the score (_combine); their cues make the spans.
-        for negative, rule_id, cues in sorted(rules)[:2]:
-            for cue in cues:
-                for start, end in found[cue]:
-                    _keep(spans, (start, end, category), -negative, rule_id)
+    A verdict is a function of the text, the circumstances, the buyer's data found in it and the
+    counts — and, for review pressure, of the requests before it — so a message whose counts are
+    below every limit and that does not score review pressure is judged once per distinct
+    (text, circumstances, data found). Each text's hits and cues are worked out once.
+    """
 
-    scores: dict[str, float] = {}
-    for category, by_source in weights.items():
-        scores[category] = _combine(list(by_source.values()))
-    if "review_pressure" in scores:
-        # A second request about the review within the hour is pressure even when each is polite.
-        # (Batches come in time order from one chat; the recent texts are the hour before.)
+    def __init__(self, lex: Lexicon) -> None:
+        self.lex = lex
+        self.late_night = lex.settings.late_night_seconds
+        self.cues: dict[str, _Cues] = {}
+        self.cores: dict[
+            tuple[str, bool, tuple[tuple[str, str], ...]],
+            tuple[dict[str, float], dict[tuple[int, int, str], tuple[float, str]]],
+        ] = {}
+        self.verdicts: dict[tuple[str, int, bool, tuple[tuple[str, str], ...]], Verdict] = {}
+        self.windows: dict[int, tuple[datetime, datetime] | None] = {}
+        self.asks: dict[int, list[datetime]] = {}  # when each conversation asked about the review
+        self.recent_asks: dict[int, int] = {}
+
+    def judge(
+        self,
+        message: Message,
+        ctx: Context,
+        conversation: int,
+        view: str,
+        look: _Look,
+        known: Sequence[tuple[str, str]],
+        counts: tuple[int, int] | None,
+    ) -> Verdict:
         at = message.sent_at
-        earlier = sum(1 for t in asks.get(conversation, ()) if at - _HOUR < t <= at) + _recent_asks(ctx, lex)
-        asks.setdefault(conversation, []).append(at)
-        if earlier:
-            factors.add("repeated")
-    in_hour, copies = counts
-    settings = lex.settings
-    spam = 0.0
-    if in_hour >= settings.flood_per_hour:
-        spam = settings.flood_weight * in_hour / settings.flood_per_hour
-    if copies >= settings.repeat_identical:
-        spam = max(spam, settings.repeat_weight + 0.1 * (copies - settings.repeat_identical))
-    if spam:
-        scores["spam"] = spam
-        source = "count/flood" if in_hour >= settings.flood_per_hour else "count/repeat"
-        spans[(0, len(text), "spam")] = (spam, source)
+        circumstances = self.circumstances(at, ctx, conversation)
+        asked = self.asked_before(at, ctx, conversation)
+        if counts is None:
+            key = (message.text, circumstances, asked, tuple(known))
+            verdict = self.verdicts.get(key)
+            if verdict is None:
+                verdict = self.verdicts[key] = self.score(
+                    message, view, look, known, (0, 0), circumstances, asked
+                )
+        else:
+            verdict = self.score(message, view, look, known, counts, circumstances, asked)
+        if "review_pressure" in verdict.scores:
+            self.asks.setdefault(conversation, []).append(at)
+        return verdict
 
-    applied: set[str] = set()
-    if factors:
-        for category in scores:
-            extra = 0.0
-            for factor, boost in lex.boost_table[category]:
-                if boost and factor in factors:
-                    extra += boost
-                    applied.add(factor)
-            scores[category] = min(1.0, scores[category] + extra)
-    return _verdict(scores, spans, applied, lex)
+    def asked_before(self, at: datetime, ctx: Context, conversation: int) -> bool:
+        """Whether the seller already asked about the review in the hour before `at`: earlier in
+        the batch (which comes in time order from one chat), or in the recent texts."""
+        asked = self.asks.get(conversation)
+        if asked and any(at - _HOUR < t <= at for t in asked):
+            return True
+        if not ctx.recent_texts:
+            return False
+        if conversation not in self.recent_asks:
+            self.recent_asks[conversation] = _recent_asks(ctx, self.lex)
+        return self.recent_asks[conversation] > 0
+
+    def circumstances(self, at: datetime, ctx: Context, conversation: int) -> int:
+        """The circumstances of a seller message sent at `at`, as bits."""
+        _aware(at)
+        if conversation in self.windows:
+            window = self.windows[conversation]
+        else:
+            window = self.windows[conversation] = _review_window(ctx, self.lex.settings)
+        bits = _OPEN_COMPLAINT if ctx.open_complaint else 0
+        if window is not None and window[0] <= at <= window[1]:
+            bits |= _AFTER_REVIEW
+        if _late(_seconds_into_day(at), self.late_night):
+            bits |= _LATE_NIGHT
+        return bits
+
+    def text_cues(self, text: str, view: str, look: _Look) -> _Cues:
+        cues = self.cues.get(text)
+        if cues is None:
+            lex = self.lex
+            if look.resolved is not None:
+                positions, hits = look.resolved
+            else:
+                positions = offsets(text)
+                hits = lex.matcher.resolve(text, view, positions, look.raw) if look.raw else []
+            found: dict[str, list[tuple[int, int]]] = {}
+            for hit in hits:
+                for cue in lex.entries[hit.entry].cues:
+                    found.setdefault(cue, []).append((hit.start, hit.end))
+            for cue, start, end in look.shapes:
+                found.setdefault(cue, []).append((start, end))
+            if lex.address_cues and not lex.address_cues.isdisjoint(found):
+                for cue, start, end in address_shapes(text):
+                    found.setdefault(cue, []).append((start, end))
+            cues = self.cues[text] = _Cues(positions, hits, found)
+        return cues
+
+    def score(
+        self,
+        message: Message,
+        view: str,
+        look: _Look,
+        known: Sequence[tuple[str, str]],
+        counts: tuple[int, int],
+        circumstances: int,
+        asked_before: bool,
+    ) -> Verdict:
+        """The verdict on one seller message: its text's cues, the buyer's data found in it, the
+        counts, the circumstances (bits) and whether the review was asked about in the hour before."""
+        lex = self.lex
+        text = message.text
+        grievance = bool(circumstances & _GRIEVANCE)
+        key = (text, grievance, tuple(known))
+        core = self.cores.get(key)
+        if core is None:
+            core = self.cores[key] = self.evidence(text, view, look, known, grievance)
+        scores = dict(core[0])
+        spans = core[1]
+        factors = {name for name, bit in _FACTOR_BITS if circumstances & bit}
+        if "review_pressure" in scores and asked_before:
+            # A second request about the review within the hour is pressure even when each is polite.
+            factors.add("repeated")
+        in_hour, copies = counts
+        settings = lex.settings
+        spam = 0.0
+        if in_hour >= settings.flood_per_hour:
+            spam = settings.flood_weight * in_hour / settings.flood_per_hour
+        if copies >= settings.repeat_identical:
+            spam = max(spam, settings.repeat_weight + 0.1 * (copies - settings.repeat_identical))
+        if spam:
+            scores["spam"] = spam
+            source = "count/flood" if in_hour >= settings.flood_per_hour else "count/repeat"
+            spans = {**spans, (0, len(text), "spam"): (spam, source)}
+
+        applied: set[str] = set()
+        if factors:
+            for category in scores:
+                extra = 0.0
+                for factor, boost in lex.boost_table[category]:
+                    if boost and factor in factors:
+                        extra += boost
+                        applied.add(factor)
+                scores[category] = min(1.0, scores[category] + extra)
+        return _verdict(scores, spans, applied, lex)
+
+    def evidence(
+        self, text: str, view: str, look: _Look, known: Sequence[tuple[str, str]], grievance: bool
+    ) -> tuple[dict[str, float], dict[tuple[int, int, str], tuple[float, str]]]:
+        """(category → score before boosts, span → strongest source) from the words, shapes and the
+        buyer's data; the same for every message with this text, data found and grievance."""
+        lex = self.lex
+        cues = self.text_cues(text, view, look)
+        # Cue name → where it was found (original offsets).
+        found = cues.found
+        if known:
+            found = dict(found)  # the text's own cues are shared by every message with that text
+            for kind, piece in known:
+                start = view.find(piece)
+                found.setdefault(f"known:{kind}", []).append(
+                    original_span(cues.positions, start, start + len(piece))
+                )
+        # category → entry or rule id → weight: each entry or rule counts once, however often it matched.
+        weights: dict[str, dict[str, float]] = {}
+        # (start, end, category) → (weight, entry or rule id): one span per stretch, the strongest source.
+        spans: dict[tuple[int, int, str], tuple[float, str]] = {}
+        for hit in cues.hits:
+            entry = lex.entries[hit.entry]
+            weight = entry.weight if grievance else entry.weight_calm
+            if (
+                entry.category is not None
+                and weight > 0
+                and (not entry.unless or entry.unless.isdisjoint(found))
+            ):
+                weights.setdefault(entry.category, {})[entry.id] = weight
+                _keep(spans, (hit.start, hit.end, entry.category), weight, entry.id)
+        fired: dict[str, list[tuple[float, str, frozenset[str]]]] = {}
+        for rule in lex.rules_firing(frozenset(found)):
+            if rule.at_least is not None and len(set(found[rule.at_least[0]])) < rule.at_least[1]:
+                continue
+            weight = rule.weight if grievance else rule.weight_calm
+            if weight > 0:
+                weights.setdefault(rule.category, {})[rule.id] = weight
+                fired.setdefault(rule.category, []).append((-weight, rule.id, rule.cues))
+        for category, rules in fired.items():
+            # Only the two strongest rules count in the score (_combine); their cues make the spans.
+            for negative, rule_id, rule_cues in sorted(rules)[:2]:
+                for cue in rule_cues:
+                    for start, end in found[cue]:
+                        _keep(spans, (start, end, category), -negative, rule_id)
+        scores = {category: _combine(list(by_source.values())) for category, by_source in weights.items()}
+        return scores, spans
+
+
+def _review_window(ctx: Context, settings: Settings) -> tuple[datetime, datetime] | None:
+    """From the buyer's bad review to the end of the window after it, or None without one."""
+    if ctx.bad_review_at is None:
+        return None
+    days = ctx.review_window_days if ctx.review_window_days is not None else settings.review_window_days
+    return _aware(ctx.bad_review_at), ctx.bad_review_at + timedelta(days=days)
 
 
 def _combine(weights: Sequence[float]) -> float:

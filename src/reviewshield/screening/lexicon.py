@@ -179,7 +179,7 @@ class Lexicon:
     quick_terms: dict[tuple[tuple[int, ...], tuple[str, ...]], bool] = field(
         compare=False, repr=False, default_factory=dict
     )
-    quick_answers: dict[tuple[frozenset[object], frozenset[str]], bool] = field(
+    quick_answers: dict[tuple[frozenset[object], frozenset[object], frozenset[str]], bool] = field(
         compare=False, repr=False, default_factory=dict
     )
     fired: dict[frozenset[str], tuple[Rule, ...]] = field(compare=False, repr=False, default_factory=dict)

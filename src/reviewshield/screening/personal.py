@@ -17,15 +17,18 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from itertools import accumulate
 
 # The masking patterns are module-private there; importing them keeps one definition of each shape.
 from reviewshield.privacy.masking import _CN_ESTATE, _CN_STREET, _EN_STREET, _ID_NUMBER, _MOBILE
 from reviewshield.screening.normalize import normalize
 
-# Cheap batch prefilter: seven digits in a row, spaces or dashes allowed between them. Only the
-# messages it finds are searched with the full mobile and ID patterns.
-_DIGIT_RUN = re.compile(r"[0-9０-９](?:[ \-]?[0-9０-９]){6}")
+# Cheap batch prefilter: seven digits in a row, a space or a dash allowed between them. Only the
+# texts it finds are searched with the full mobile and ID patterns, so it must find every text
+# they would: the same `\d` (any script's digits, full-width too) and the same `\s` (tabs,
+# ideographic spaces) as `_MOBILE` and `_ID_NUMBER`.
+_DIGIT_RUN = re.compile(r"\d(?:[\s-]?\d){6}")
 # 区 of a district, not of an estate (小区) or a park (园区, 社区).
 _DIVISION = re.compile(r"(?:省|自治区|市|(?<![小园社])区|县|镇|乡|街道)")
 _ROAD = re.compile(
@@ -77,6 +80,12 @@ def fragments(kind: str, value: str) -> list[str]:
     return sorted((f for f in folded if len(f) >= minimum), key=len, reverse=True)
 
 
+@lru_cache(maxsize=16384)
+def _fragments(kind: str, value: str) -> tuple[str, ...]:
+    # Contexts are built per request: one buyer's data is cut and folded once, not per request.
+    return tuple(fragments(kind, value))
+
+
 def _tail(address: str) -> str:
     """The address after its last administrative division (上海市长宁区|虹桥路88号)."""
     divisions = list(_DIVISION.finditer(address))
@@ -89,7 +98,7 @@ def known_fragments(known: Mapping[str, Iterable[str]]) -> list[tuple[str, str]]
     for kind, values in known.items():
         for value in values:
             if value and value.strip():
-                out.extend((kind, f) for f in fragments(kind, value))
+                out.extend((kind, f) for f in _fragments(kind, value))
     out.sort(key=lambda pair: len(pair[1]), reverse=True)
     return out
 
