@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "reviewshield.webhooks",
     "reviewshield.sanctions",
     "reviewshield.extortion",
+    "reviewshield.forensics",
     "reviewshield.detection",
     "reviewshield.web",
     "reviewshield",  # the project-wide management commands (serve, worker, demo, import, policy)

@@ -33,6 +33,17 @@ CASES = [
     ("waybill", "image/jpeg", 1000, "", "reference_missing"),
     ("waybill", "image/jpeg", 1000, "SF1234567890", None),
     ("horoscope", "image/png", 1000, "", "unknown_kind"),
+    # Phone exports: XML is taken for this kind alone (sealed for agents), up to 512 MB.
+    ("phone_export", "text/xml", 1000, "", None),
+    ("phone_export", "application/xml", 512 * MB, "", None),
+    ("phone_export", "application/xml", 512 * MB + 1, "", "too_large"),
+    ("phone_export", "text/csv", 1000, "", None),
+    ("phone_export", "text/plain", 1000, "", None),
+    ("phone_export", "image/svg+xml", 1000, "", "dangerous_type"),
+    ("phone_export", "text/html", 1000, "", "dangerous_type"),
+    ("call_records", "text/xml", 1000, "", "dangerous_type"),
+    ("statement", "application/xml", 1000, "", "dangerous_type"),
+    ("forensic_report", "application/json", 1000, "", "unknown_kind"),  # written by ReviewShield only
 ]
 
 
@@ -43,12 +54,14 @@ def test_judge(kind, mime, size, reference, code):
 
 
 def test_every_kind_people_can_choose_has_rules_and_the_reverse():
-    assert set(KINDS) == set(EvidenceKind.values)
+    # The forensic report is evidence ReviewShield writes itself; nobody uploads one.
+    assert set(KINDS) == set(EvidenceKind.values) - {EvidenceKind.FORENSIC_REPORT}
 
 
 def test_what_the_other_side_sees_of_each_kind():
     assert KINDS["chat_screenshot"].family("image/png").shown == Shown.CLEAN_IMAGE
     assert KINDS["carrier_bill"].family("image/png").shown == Shown.AGENT_ONLY  # the buyer's own number
+    assert KINDS["phone_export"].family("text/xml").shown == Shown.AGENT_ONLY  # the buyer's whole phone log
     assert KINDS["statement"].family("text/plain").shown == Shown.MASKED_TEXT
     assert {
         KINDS[k].family(t).shown for k, t in (("audio", "audio/mpeg"), ("unboxing_video", "video/mp4"))

@@ -25,6 +25,7 @@ from reviewshield.errors import NotFound, PermissionDenied
 from reviewshield.evidence.downloads import blob_response
 from reviewshield.evidence.intake import Upload
 from reviewshield.extortion.selectors import buyer_strikes
+from reviewshield.forensics.models import FORENSIC_EVENTS
 from reviewshield.localtime import iso_local
 from reviewshield.privacy.masking import mask_personal_data
 
@@ -214,7 +215,12 @@ def _case_out(case: Case, side: str) -> dict[str, Any]:
         "assigned_agent": case.assigned_agent.username if case.assigned_agent else None,
         "decision": decision,
         "withdrawn_at": _iso(case.withdrawn_at),
-        "evidence": [evidence_out(e, side, shown) for e in case.evidence.order_by("created_at", "id")],
+        "evidence": [
+            evidence_out(e, side, shown)
+            for e in case.evidence.order_by("created_at", "id")
+            # The forensic report is built from the buyer's phone: the seller does not learn of it.
+            if not (side == Side.SELLER and e.kind == "forensic_report")
+        ],
         "viewer_side": side,
         # Agents see the buyer's upheld extortion reports on their complaints; nobody else does.
         "buyer_strikes": strikes_out(case.buyer_id) if side == Side.AGENT else None,
@@ -342,6 +348,8 @@ def case_events(request: HttpRequest, case_id: int) -> Any:
     private = case.buyer.personal_data
     out = []
     for e in case.events.all():
+        if side == Side.SELLER and e.kind in FORENSIC_EVENTS:
+            continue  # built from the buyer's phone: the seller does not learn of it
         data = dict(e.data)
         if side == Side.SELLER:
             data = {k: mask_personal_data(v, private) if isinstance(v, str) else v for k, v in data.items()}

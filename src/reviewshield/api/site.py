@@ -87,5 +87,9 @@ def _mount() -> None:
 
     api.add_router("/", detection.router)
 
+    from reviewshield.api import forensics
+
+    api.add_router("/", forensics.router)
+
 
 _mount()

@@ -45,6 +45,7 @@ from reviewshield.errors import (
     ValidationFailed,
 )
 from reviewshield.evidence.intake import Prepared, Upload, evidence_intake, evidence_item_create
+from reviewshield.forensics.services import PHONE_EXPORT, forensics_request
 from reviewshield.localtime import format_local
 from reviewshield.marketplace.models import Order
 from reviewshield.outbox.services import notify
@@ -141,6 +142,8 @@ def _store_evidence(*, case: Case, side: str, user: User, item: Prepared, now: d
             "side": side,
         },
     )
+    if item.kind == PHONE_EXPORT and side == Side.BUYER:
+        forensics_request(case=case, evidence=evidence, user=user, now=now)  # analysed by the worker
     return evidence
 
 

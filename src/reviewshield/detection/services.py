@@ -205,6 +205,54 @@ def alert_from_screening(
     return alert
 
 
+# What a forensic finding is, among the alert categories.
+FINDING_CATEGORY = {"code_bombing": "sms_bombing", "call_flood": "call_flood", "late_night": "late_night"}
+
+
+def alert_from_forensics(*, report: Any, findings: Sequence[dict[str, Any]], now: datetime) -> Alert | None:
+    """Raise an alert for a forensic report's findings (the case's pair, order and review), inside the
+    analysis's transaction; nothing when there is nothing to report."""
+    if not findings:
+        return None
+    case = report.case
+    starts = [datetime.fromisoformat(str(f["start"]).replace("Z", "+00:00")) for f in findings]
+    ends = [datetime.fromisoformat(str(f["end"]).replace("Z", "+00:00")) for f in findings]
+    kept = [
+        {k: f.get(k) for k in ("kind", "start", "end", "total", "senders", "nights", "tier")}
+        for f in findings
+    ]
+    categories = list(dict.fromkeys(FINDING_CATEGORY.get(str(f["kind"]), str(f["kind"])) for f in findings))
+    alert = Alert.objects.create(
+        reference=_new_reference(now),
+        source=Source.FORENSICS,
+        platform_id=case.platform_id,
+        shop_id=case.shop_id,
+        buyer_id=case.buyer_id,
+        order_id=case.order_id,
+        review=Review.objects.filter(order_id=case.order_id).first(),
+        case=case,
+        status=S.OPEN,
+        action="hold",
+        categories=categories,
+        message_count=0,
+        first_at=min(starts),
+        last_at=max(ends),
+        raised_at=now,
+        findings=kept,
+        forensic_ref=f"forensic_report:{report.pk}",
+    )
+    _event(
+        alert,
+        kind="raised",
+        actor=None,
+        role="system",
+        now=now,
+        before="",
+        data={"forensic_report": report.pk, "findings": len(kept), "categories": categories},
+    )
+    return alert
+
+
 # --- what agents do ------------------------------------------------------------------------------
 
 
@@ -365,8 +413,6 @@ def _narrative(alert: Alert) -> str:
     ]
     for message in alert.messages.order_by("sent_at")[:20]:
         lines.append(f"[{format_local(message.sent_at)}] {message.text}")
-    for finding in alert.findings[:20]:
-        lines.append(str(finding.get("summary", "")))
     return "\n".join(lines)[:4900]
 
 

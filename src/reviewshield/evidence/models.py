@@ -80,6 +80,9 @@ class EvidenceKind(models.TextChoices):
     AUDIO = "audio", _("Audio recording")
     UNBOXING_VIDEO = "unboxing_video", _("Unboxing video")
     STATEMENT = "statement", _("Written statement")
+    PHONE_EXPORT = "phone_export", _("Phone export (SMS and call log)")
+    # Written by ReviewShield, never uploaded (it is not in `kinds.KINDS`, so intake refuses it).
+    FORENSIC_REPORT = "forensic_report", _("Forensic report of the phone exports")
 
 
 class Blob(models.Model):

@@ -8,6 +8,7 @@ Thin: every change goes through `detection.services`, every read through `detect
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -60,6 +61,23 @@ def _rows(alert: Alert) -> list[dict[str, Any]]:
     ]
 
 
+def _findings(alert: Alert) -> list[dict[str, Any]]:
+    """A forensic alert's findings with their words and times (stored as UTC ISO-8601)."""
+    from reviewshield.detection.services import FINDING_CATEGORY
+
+    out = []
+    for f in alert.findings:
+        out.append(
+            {
+                "label": category_label(FINDING_CATEGORY.get(str(f.get("kind")), str(f.get("kind")))),
+                "total": f.get("total"),
+                "start": datetime.fromisoformat(str(f["start"]).replace("Z", "+00:00")),
+                "end": datetime.fromisoformat(str(f["end"]).replace("Z", "+00:00")),
+            }
+        )
+    return out
+
+
 def _get(request: HttpRequest, alert_id: int) -> Alert:
     try:
         return selectors.alert_get(request.user, alert_id)
@@ -101,7 +119,10 @@ def agent_alert(request: HttpRequest, alert_id: int) -> HttpResponse:
             "mute": selectors.standing_mute(alert),
             "events": [(e, event_label(e.kind)) for e in alert.events.select_related("actor")],
             "open": alert.is_open,
-            "can_ask": alert.status == AlertStatus.OPEN and alert.order_id is not None,
+            "can_ask": alert.status == AlertStatus.OPEN
+            and alert.order_id is not None
+            and alert.case_id is None,
+            "findings": _findings(alert),
         },
     )
 

@@ -86,6 +86,8 @@ def evidence_rows(case: Any, viewer_side: str) -> list[dict[str, Any]]:
 
     rows = []
     for item in case.evidence.select_related("blob", "clean_blob").order_by("created_at", "id"):
+        if viewer_side == "seller" and item.kind == "forensic_report":
+            continue  # built from the buyer's phone: the seller does not learn of it
         copy = evidence_copy_for(item, viewer_side)
         rows.append(
             {

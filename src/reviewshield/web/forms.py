@@ -10,7 +10,11 @@ from django.utils.translation import gettext_lazy as _
 from reviewshield.cases.models import HarassmentType
 from reviewshield.cases.services import MAX_NARRATIVE
 from reviewshield.evidence.intake import Upload
+from reviewshield.evidence.kinds import KINDS
 from reviewshield.evidence.models import EvidenceKind
+
+# The kinds a person may upload: the forensic report is written by ReviewShield itself.
+UPLOADABLE_KINDS = [(value, label) for value, label in EvidenceKind.choices if value in KINDS]
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -47,7 +51,7 @@ class IncidentForm(forms.Form):
     files = MultipleFileField(label=_("Evidence files (you can add more later)"), required=False)
     evidence_kind = forms.ChoiceField(
         label=_("What are these files?"),
-        choices=[("", _("Choose a kind of evidence")), *EvidenceKind.choices],
+        choices=[("", _("Choose a kind of evidence")), *UPLOADABLE_KINDS],
         required=False,
     )
 
@@ -80,7 +84,7 @@ class EvidenceForm(forms.Form):
 
     evidence_kind = forms.ChoiceField(
         label=_("What are these files?"),
-        choices=[("", _("Choose a kind of evidence")), *EvidenceKind.choices],
+        choices=[("", _("Choose a kind of evidence")), *UPLOADABLE_KINDS],
         error_messages={"required": _("Say what kind of evidence the files are.")},
     )
     files = MultipleFileField(label=_("Files"), error_messages={"required": _("Choose at least one file.")})
@@ -105,7 +109,7 @@ class AppealForm(forms.Form):
     files = MultipleFileField(label=_("New evidence files (optional)"), required=False)
     evidence_kind = forms.ChoiceField(
         label=_("What are these files?"),
-        choices=[("", _("Choose a kind of evidence")), *EvidenceKind.choices],
+        choices=[("", _("Choose a kind of evidence")), *UPLOADABLE_KINDS],
         required=False,
     )
     reference = forms.CharField(

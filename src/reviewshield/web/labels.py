@@ -23,6 +23,9 @@ EVENT_LABELS = {
     "appeal_filed": _("An appeal against the decision was filed"),
     "appeal_decided": _("A senior agent decided the appeal"),
     "appeal_stale": _("The appeal was not decided in time; senior agents were alerted"),
+    "forensics_requested": _("A phone export was sent for analysis"),
+    "forensics_reported": _("The forensic report of the phone export is ready"),
+    "forensics_failed": _("The phone export could not be read"),
 }
 
 # The audit events of a buyer-extortion report (`extortion.services`).

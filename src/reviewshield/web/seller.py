@@ -23,6 +23,7 @@ from reviewshield.cases import selectors as case_selectors
 from reviewshield.cases import services
 from reviewshield.cases.models import Case, Side
 from reviewshield.errors import NotFound, ReviewShieldError
+from reviewshield.forensics.models import FORENSIC_EVENTS
 from reviewshield.privacy.masking import mask_personal_data
 from reviewshield.sanctions import selectors as sanctions
 from reviewshield.web.chat import chat_context
@@ -95,7 +96,7 @@ def _case_page(request: HttpRequest, case: Case, appeal_form: AppealForm | None 
         {
             "case": case,
             "shown": masked_view(case),
-            "events": case.events.all(),
+            "events": case.events.exclude(kind__in=FORENSIC_EVENTS),
             "evidence": evidence_rows(case, Side.SELLER),
             "evidence_form": EvidenceForm(),
             "evidence_action": reverse("web:seller_evidence_add", args=[case.pk]),
