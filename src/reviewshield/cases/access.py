@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Model
+from django.db.models import Exists, Model, OuterRef
 
 from reviewshield.accounts.models import Role
 from reviewshield.cases.models import Case, Side
 from reviewshield.errors import NotFound, PermissionDenied
+from reviewshield.marketplace.models import Shop
 
 AGENT_ROLES = (Role.AGENT, Role.SENIOR_AGENT, Role.ADMIN)
 
@@ -21,17 +22,18 @@ def is_seller_of_shop(user: Any, shop_id: int) -> bool:
     return bool(user.is_authenticated and user.role == Role.SELLER and user.shops.filter(pk=shop_id).exists())
 
 
-def case_side_for_user(case: Case, user: Any) -> str | None:
+def case_side_for_user(case: Case, user: Any, *, sells: bool | None = None) -> str | None:
     """The side the user stands on in this case: buyer, seller, agent, or None (an outsider).
 
-    Anything with a `buyer_id` and a `shop_id` has the same sides (an extortion report)."""
+    Anything with a `buyer_id` and a `shop_id` has the same sides (an extortion report). `sells`:
+    whether the user is a seller of the case's shop, when the caller read it already."""
     if not user.is_authenticated:
         return None
     if case.buyer_id == user.pk:
         return Side.BUYER
     if is_agent(user):  # no query: the role says it
         return Side.AGENT
-    if is_seller_of_shop(user, case.shop_id):
+    if sells if sells is not None else is_seller_of_shop(user, case.shop_id):
         return Side.SELLER
     return None
 
@@ -45,8 +47,15 @@ def locked_for(
 
     Locked here, once: the transition that follows reuses this row instead of reading it again.
     """
-    row = model._default_manager.select_for_update().filter(pk=pk).first()
-    side = case_side_for_user(row, user) if row else None  # type: ignore[arg-type]
+    rows = model._default_manager.select_for_update().filter(pk=pk)
+    seller = user.is_authenticated and user.role == Role.SELLER
+    if seller:
+        # Whether they sell in the row's shop, read with the row (a seller's every action asks).
+        membership = Shop.sellers.through.objects.filter(shop_id=OuterRef("shop_id"), user_id=user.pk)
+        rows = rows.annotate(user_sells=Exists(membership))
+    row = rows.first()
+    sells = bool(row.user_sells) if row is not None and seller else None
+    side = case_side_for_user(row, user, sells=sells) if row else None  # type: ignore[arg-type]
     if row is None or side is None:
         raise NotFound(missing)
     if side not in sides:

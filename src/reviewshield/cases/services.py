@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from reviewshield.accounts.models import User
@@ -52,7 +53,8 @@ from reviewshield.outbox.services import notify
 from reviewshield.policy import OrderFacts, Ruleset, assess_filing, window_end
 from reviewshield.policystore.services import ruleset_registry, work_calendar
 from reviewshield.sanctions.services import sanctions_sync
-from reviewshield.webhooks.services import webhook_emit
+from reviewshield.webhooks.models import WebhookEndpoint
+from reviewshield.webhooks.services import webhook_emit_many, webhook_endpoints
 
 MAX_NARRATIVE = 5000
 # Deadline kinds this module schedules; handlers live in `cases.handlers`.
@@ -148,10 +150,13 @@ def _store_evidence(*, case: Case, side: str, user: User, item: Prepared, now: d
 
 
 def _evidence_intake(
-    uploads: Sequence[Upload], *, side: str, buyer: User
+    uploads: Sequence[Upload], *, side: str, buyer: User | None
 ) -> AbstractContextManager[list[Prepared]]:
-    """`evidence.intake.evidence_intake` with this buyer's personal data masked in what a seller reads."""
-    return evidence_intake(uploads, side=side, buyer_private=buyer.personal_data)
+    """`evidence.intake.evidence_intake` with this buyer's personal data masked in what a seller reads
+    (`buyer` may be None only when there are no uploads)."""
+    if buyer is None and uploads:
+        raise ValueError("uploads need the buyer whose personal data are masked in them")
+    return evidence_intake(uploads, side=side, buyer_private=buyer.personal_data if buyer else ())
 
 
 def _link_usable(
@@ -172,13 +177,25 @@ def _link_usable(
     return link
 
 
+def _order_for_filing(order_id: int) -> Order | None:
+    """The order with its shop and the reference of its open complaint, if any (`open_reference`),
+    in one query."""
+    open_case = Case.objects.filter(order=OuterRef("pk"), status__in=OPEN_STATUSES).values("reference")[:1]
+    return (
+        Order.objects.select_related("shop")
+        .annotate(open_reference=Subquery(open_case))
+        .filter(pk=order_id)
+        .first()
+    )
+
+
 def _assess_filing(order: Order, *, buyer: User, now: datetime, assisted: bool) -> tuple[Ruleset, Any]:
-    """The ruleset and the assessment of filing for `order` now; raises the refusal if it may not be filed."""
+    """The ruleset and the assessment of filing for `order` (read by `_order_for_filing`) now; raises
+    the refusal if it may not be filed."""
     if order.buyer_id != buyer.pk:
         raise _refusal("not_your_order", {})
-    open_case = Case.objects.filter(order=order, status__in=OPEN_STATUSES).first()
-    if open_case is not None:
-        raise _refusal("already_open", {"reference": open_case.reference})
+    if order.open_reference is not None:  # type: ignore[attr-defined]
+        raise _refusal("already_open", {"reference": order.open_reference})  # type: ignore[attr-defined]
     ruleset = ruleset_for(order, filed_at=now)
     assessment = assess_filing(
         ruleset,
@@ -203,7 +220,7 @@ def _assess_filing(order: Order, *, buyer: User, now: datetime, assisted: bool) 
 
 def filing_check(*, buyer: User, order_id: int, now: datetime, link_token: str | None = None) -> None:
     """Raise the refusal `case_file` would give for this order now, before the buyer fills the form."""
-    order = Order.objects.filter(pk=order_id).first()
+    order = _order_for_filing(order_id)
     if order is None:
         raise NotFound(_("There is no such order."))
     link = _link_usable(link_token, buyer=buyer, order=order, now=now) if link_token else None
@@ -225,7 +242,7 @@ def case_file(
     kinds = _clean_filing(harassment_types, occurred_at, narrative, now)
     try:
         with _evidence_intake(files, side=Side.BUYER, buyer=buyer) as prepared, transaction.atomic():
-            order = Order.objects.select_related("shop").filter(pk=order_id).first()
+            order = _order_for_filing(order_id)
             if order is None:
                 raise NotFound(_("There is no such order."))
             link = (
@@ -331,7 +348,8 @@ def case_answer(
         raise ValidationFailed(details={"kind": str(_("Answer with “settlement” (A) or “defence” (B)."))})
     if not text.strip():
         raise ValidationFailed(details={"text": str(_("Write your proposal or explanation."))})
-    buyer = _case_buyer(case_id)
+    # The buyer's data are masked in the seller's files: read only when there are files.
+    buyer = _case_buyer(case_id) if files else None
     with _evidence_intake(files, side=Side.SELLER, buyer=buyer) as prepared, transaction.atomic():
         case, _side = case_lock_for(case_id, seller, Side.SELLER)
         version = expected_version if expected_version is not None else case.version
@@ -536,29 +554,48 @@ def case_decide(
             },
         )
         deadlines_cancel(now=now, case=case)
+        sellers = _sellers(case)
         notify(
-            recipients=[case.buyer_id, *_sellers(case)],
+            recipients=[case.buyer_id, *sellers],
             kind="case.decided",
             case=case,
             now=now,
             params={"outcome": outcome},
         )
-        case_decided_announce(case, now)
+        endpoints = webhook_endpoints()  # one read for this decision's webhooks and the sync's
+        case_decided_announce(case, now, endpoints=endpoints)
         if outcome == "uphold":
             # Points, node penalties and compensation, in this same transaction.
-            sanctions_sync(shop_id=case.shop_id, now=now, reason="decision", actor=agent)
+            sanctions_sync(
+                shop_id=case.shop_id,
+                now=now,
+                reason="decision",
+                actor=agent,
+                sellers=sellers,
+                endpoints=endpoints,
+                inputs_changed=True,
+            )
         return case
 
 
-def case_decided_announce(case: Case, now: datetime, *, event: str = "case.decided", **extra: Any) -> None:
-    """Tell the marketplace (webhook) how a case was decided; ids and codes only, never buyer data."""
-    # One query for both outside ids (the decision's hot path; the case rows are not loaded).
-    order_ref, shop_ref = Order.objects.filter(pk=case.order_id).values_list(
-        "external_id", "shop__external_id"
-    )[0]
-    webhook_emit(
-        event=event,
-        payload={
+def case_decided_announce(
+    case: Case,
+    now: datetime,
+    *,
+    event: str = "case.decided",
+    endpoints: list[WebhookEndpoint] | None = None,
+    **extra: Any,
+) -> None:
+    """Tell the marketplace (webhook) how a case was decided; ids and codes only, never buyer data.
+    `endpoints`: `webhook_endpoints()`, if the caller read them in this transaction."""
+
+    def payload() -> dict[str, Any]:
+        # One query for both outside ids, made only when an endpoint subscribes (the decision's
+        # hot path; the case rows are not loaded).
+        order_ref, shop_ref = Order.objects.filter(pk=case.order_id).values_list(
+            "external_id", "shop__external_id"
+        )[0]
+        return {
             "case": case.reference,
             "order": order_ref,
             "shop": {"id": case.shop_id, "external_id": shop_ref, "platform": case.platform_id},
@@ -570,9 +607,9 @@ def case_decided_announce(case: Case, now: datetime, *, event: str = "case.decid
             "ruleset": case.ruleset_id,
             "decided_at": case.decided_at.isoformat() if case.decided_at else None,
             **extra,
-        },
-        now=now,
-    )
+        }
+
+    webhook_emit_many(events=[(event, payload)], now=now, endpoints=endpoints)
 
 
 def case_evidence_add(

@@ -44,6 +44,16 @@ def log_enqueue(*, ref: str, record: Mapping[str, Any], now: datetime, case_id: 
     LogQueue.objects.create(ref=ref, case_id=case_id, record=canonical(record), created_at=now)
 
 
+def log_enqueue_many(items: Iterable[tuple[str, Mapping[str, Any], datetime, int | None]]) -> None:
+    """Queue several records, (ref, record, now, case_id) each, in one INSERT; in queue order."""
+    rows = [
+        LogQueue(ref=ref, case_id=case_id, record=canonical(record), created_at=now)
+        for ref, record, now, case_id in items
+    ]
+    if rows:
+        LogQueue.objects.bulk_create(rows)
+
+
 def log_nodes(keys: Iterable[NodeKey]) -> dict[NodeKey, bytes]:
     """The stored hashes of these subtrees, in one query (the `NodeSource` the proofs read)."""
     wanted = {node_id(level, index): (level, index) for level, index in keys}

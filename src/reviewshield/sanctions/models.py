@@ -250,3 +250,21 @@ class BlacklistEntry(models.Model):
                 fields=["until", "listed_from"], condition=Q(withdrawn_at__isnull=True), name="blacklist_live"
             )
         ]
+
+
+class SyncState(models.Model):
+    """What a shop's last `sanctions_sync` started from: a fingerprint of its inputs (the standing
+    upheld decisions, exams, appeals, the rulesets and the holiday overrides) and the first moment
+    after it at which time alone changes something (a period ends, a penalty lifts, the year ends).
+    A sync that finds the same fingerprint before that moment has nothing to do."""
+
+    shop = models.OneToOneField(
+        "marketplace.Shop", on_delete=models.CASCADE, primary_key=True, related_name="sanctions_sync_state"
+    )
+    inputs = models.CharField(max_length=64)
+    synced_at = models.DateTimeField()
+    valid_until = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("sanctions sync state")
+        verbose_name_plural = _("sanctions sync states")

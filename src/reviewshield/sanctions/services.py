@@ -10,11 +10,10 @@ reset all call it; calling it again changes nothing.
 
 from __future__ import annotations
 
-import gc
+import hashlib
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -28,12 +27,14 @@ from reviewshield.accounts.models import Role, User
 from reviewshield.cases.models import Case, CaseStatus
 from reviewshield.deadlines.scheduling import deadline_schedule
 from reviewshield.errors import NotFound, PermissionDenied, ValidationFailed
-from reviewshield.evidence.log import log_enqueue
+from reviewshield.evidence.log import log_enqueue_many
 from reviewshield.marketplace.models import Order, Shop
 from reviewshield.outbox.services import notify
 from reviewshield.policy import Ruleset
 from reviewshield.policy.ruleset import PointsClass
+from reviewshield.policystore.models import HolidayOverride
 from reviewshield.policystore.services import ruleset_registry
+from reviewshield.runtime import gc_paused
 from reviewshield.sanctions import engine
 from reviewshield.sanctions.blacklist import blacklist_sync
 from reviewshield.sanctions.models import (
@@ -47,8 +48,10 @@ from reviewshield.sanctions.models import (
     Penalty,
     PenaltyState,
     ShopEvent,
+    SyncState,
 )
-from reviewshield.webhooks.services import webhook_emit
+from reviewshield.webhooks.models import WebhookEndpoint
+from reviewshield.webhooks.services import Payload, webhook_emit_many
 
 log = logging.getLogger(__name__)
 
@@ -215,39 +218,113 @@ def sanctions_sync(
     reason: str,
     actor: User | None = None,
     appeal: Appeal | None = None,
+    sellers: list[int] | None = None,
+    endpoints: list[WebhookEndpoint] | None = None,
+    inputs_changed: bool = False,
 ) -> SyncResult:
-    """Bring the shop's ledger, penalties, flags and compensation in line with what stands now."""
+    """Bring the shop's ledger, penalties, flags and compensation in line with what stands now.
+
+    Returns at once, after two reads, when the shop's inputs are those of its last sync and no
+    period, lift or year end has come since (`SyncState`). `inputs_changed`: the caller has just
+    changed them (an upheld decision), so that check is skipped and the stored state only dropped.
+    `sellers` (ids) and `endpoints` (`webhook_endpoints()`): when the caller read them in this
+    transaction already, for the notifications and webhooks."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("sanctions_sync must run inside the transaction of the change that caused it")
-    with _gc_paused():
-        return _sync(shop_id=shop_id, now=now, reason=reason, actor=actor, appeal=appeal)
+    shop = Shop.objects.select_for_update().get(pk=shop_id)  # two decisions on one shop queue here
+    inputs, state = "", None
+    if not inputs_changed:  # else the fingerprint would only be read to be stored; the next sync does
+        inputs, state = _inputs_fingerprint(shop.pk)
+        if state is not None and state.inputs == inputs and state.synced_at <= now < state.valid_until:
+            return SyncResult()
+    with gc_paused():
+        result, valid_until = _sync(
+            shop=shop,
+            now=now,
+            reason=reason,
+            actor=actor,
+            appeal=appeal,
+            sellers=sellers,
+            endpoints=endpoints,
+        )
+    if inputs_changed:
+        SyncState.objects.filter(shop_id=shop.pk).delete()
+    elif state is None:
+        SyncState.objects.create(shop_id=shop.pk, inputs=inputs, synced_at=now, valid_until=valid_until)
+    else:
+        SyncState.objects.filter(shop_id=shop.pk).update(
+            inputs=inputs, synced_at=now, valid_until=valid_until
+        )
+    return result
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Hold the cyclic garbage collector off while a sync builds its per-decision structures.
+class _State(NamedTuple):
+    inputs: str
+    synced_at: datetime
+    valid_until: datetime
 
-    A busy shop's sync allocates some ten thousand tuples and records, all alive until it
-    returns and none in a reference cycle: every collection the allocations trigger finds
-    nothing to free, and each one moves the live records to an older generation until a full
-    collection of the whole process follows (tens of milliseconds; in the benchmark, during one
-    sync in twenty). Paused, the records are freed by reference counting when `_sync` returns,
-    before collection resumes. The switch is process-wide: another thread's garbage waits for the
-    end of the sync. Left alone if something else already turned the collector off."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
+
+_registry_print: tuple[Any, str] | None = None
+
+
+def _registry_fingerprint() -> str:
+    """The rulesets' ids and content hashes (a process keeps its registry; worked out once per registry)."""
+    global _registry_print
+    registry = ruleset_registry()
+    if _registry_print is None or _registry_print[0] is not registry:
+        _registry_print = (registry, repr(sorted((r.id, r.content_hash) for r in registry.all())))
+    return _registry_print[1]
+
+
+def _inputs_fingerprint(shop_id: int) -> tuple[str, _State | None]:
+    """A fingerprint of everything a sync of the shop reads, and the shop's stored `SyncState`.
+
+    One query of aggregates, run by the database over the shop's rows without sending them: counts,
+    sums and bounds of the standing upheld decisions (ids, `version` — which every change of a case
+    through `cases.transitions` bumps —, points, money, decision times), of the exams and appeals
+    (an appeal's `version` moves when it is decided), and the holiday overrides' count and latest
+    change. A decision added, overturned or re-tiered, an exam, an appeal filed or decided all move it.
+    """
+    case, exam, appeal = Case._meta.db_table, ExamPass._meta.db_table, Appeal._meta.db_table
+    holiday, state = HolidayOverride._meta.db_table, SyncState._meta.db_table
+    sql = (
+        "SELECT c.n, c.ids, c.versions, c.mixed, c.points, c.money, c.first, c.last,"
+        " e.n, e.ids, e.first, e.last, a.n, a.ids, a.versions, h.n, h.latest,"
+        f" (SELECT inputs FROM {state} WHERE shop_id = %s),"
+        f" (SELECT synced_at FROM {state} WHERE shop_id = %s),"
+        f" (SELECT valid_until FROM {state} WHERE shop_id = %s)"
+        " FROM (SELECT COUNT(*) AS n, SUM(id) AS ids, SUM(version) AS versions,"
+        " SUM(id * version) AS mixed, SUM(points) AS points, SUM(money_to_buyer) AS money,"
+        " MIN(decided_at) AS first, MAX(decided_at) AS last"
+        f" FROM {case} WHERE shop_id = %s AND status = %s AND decided_at IS NOT NULL) c,"
+        " (SELECT COUNT(*) AS n, SUM(id) AS ids, MIN(passed_at) AS first, MAX(passed_at) AS last"
+        f" FROM {exam} WHERE shop_id = %s) e,"
+        " (SELECT COUNT(*) AS n, SUM(ap.id) AS ids, SUM(ap.version) AS versions"
+        f" FROM {appeal} ap JOIN {case} ac ON ac.id = ap.case_id WHERE ac.shop_id = %s) a,"
+        f" (SELECT COUNT(*) AS n, MAX(updated_at) AS latest FROM {holiday}) h"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [shop_id, shop_id, shop_id, shop_id, CaseStatus.UPHELD.value, shop_id, shop_id])
+        row = cursor.fetchone()
+    digest = hashlib.blake2b(repr((row[:-3], _registry_fingerprint())).encode(), digest_size=16).hexdigest()
+    stored, synced_at, valid_until = row[-3:]
+    if stored is None:
+        return digest, None
+    return digest, _State(stored, _aware(synced_at), _aware(valid_until))
 
 
 def _sync(
-    *, shop_id: int, now: datetime, reason: str, actor: User | None, appeal: Appeal | None
-) -> SyncResult:
-    shop = Shop.objects.select_for_update().get(pk=shop_id)  # two decisions on one shop queue here
+    *,
+    shop: Shop,
+    now: datetime,
+    reason: str,
+    actor: User | None,
+    appeal: Appeal | None,
+    sellers: list[int] | None,
+    endpoints: list[WebhookEndpoint] | None,
+) -> tuple[SyncResult, datetime]:
+    """The sync itself; returns its result and the first moment after `now` at which time alone
+    would change what it computed."""
     facts = shop_facts(shop, now)
     rules = facts.ruleset.sanctions
     entries = engine.ledger(facts.decisions, rules, until=now)
@@ -299,7 +376,7 @@ def _sync(
     # Only keys and states are read (cheap); the few rows that change are loaded one by one.
     stored_states = dict(Penalty.objects.filter(shop_id=shop.pk).values_list("key", "state"))
     events: list[ShopEvent] = []
-    hooks: list[tuple[str, dict[str, Any]]] = []
+    hooks: list[tuple[str, Payload]] = []
     for p in planned:
         state = _state(p, now)
         old_state = stored_states.pop(p.key, None)
@@ -426,11 +503,17 @@ def _sync(
             )
         )
     _events_write(events)
-    for kind, data in hooks:
-        webhook_emit(event=kind, payload={"shop": shop_ref(shop), **data}, now=now)
+    ref = shop_ref(shop)
+    webhook_emit_many(
+        events=[(kind, _with_shop(ref, data)) for kind, data in hooks],
+        now=now,
+        endpoints=endpoints,
+    )
+    if (listed or result.applied or result.lifted) and sellers is None:
+        sellers = list(shop.sellers.values_list("pk", flat=True))
     if listed:
         notify(
-            recipients=list(shop.sellers.values_list("pk", flat=True)),
+            recipients=sellers or (),
             kind="shop.blacklist_changed",
             now=now,
             params={"shop": shop.pk},
@@ -438,14 +521,32 @@ def _sync(
         )
     if result.applied or result.lifted:
         notify(
-            recipients=list(shop.sellers.values_list("pk", flat=True)),
+            recipients=sellers or (),
             kind="shop.sanctions_changed",
             now=now,
             params={"shop": shop.pk, "applied": len(result.applied), "lifted": len(result.lifted)},
             channels=("in_app",),
         )
     result.blacklist_changes = len(listed)
-    return result
+    return result, _valid_until(planned, now)
+
+
+def _with_shop(ref: dict[str, Any], data: Payload) -> Payload:
+    """A webhook payload with the shop in front (built only when somebody subscribes)."""
+    if callable(data):
+        return lambda: {"shop": ref, **data()}
+    return {"shop": ref, **data}
+
+
+def _valid_until(planned: Iterable[engine.Penalty], now: datetime) -> datetime:
+    """The first moment after `now` at which a penalty's state moves by time alone, or the year ends
+    (B points carry over then)."""
+    until = engine.year_end(engine.local_year(now))
+    for p in planned:
+        for at in (p.ends_at, p.lifted_at, p.superseded_at):
+            if at is not None and now < at < until:
+                until = at
+    return until
 
 
 class _References:
@@ -488,11 +589,15 @@ def _event(shop, kind, actor, now, case_id, row: Penalty, references) -> ShopEve
 
 
 def _events_write(events: Iterable[ShopEvent]) -> None:
-    for event in events:
-        event.save()
-        log_enqueue(
-            ref=f"shop_event:{event.pk}",
-            record={
+    """Write the shop events and queue their log records: two INSERTs however many there are."""
+    rows = list(events)
+    if not rows:
+        return
+    ShopEvent.objects.bulk_create(rows)  # sets each pk (RETURNING on PostgreSQL and SQLite)
+    log_enqueue_many(
+        (
+            f"shop_event:{event.pk}",
+            {
                 "type": "shop_event",
                 "id": event.pk,
                 "shop": event.shop_id,
@@ -501,24 +606,32 @@ def _events_write(events: Iterable[ShopEvent]) -> None:
                 "at": event.at.isoformat(),
                 "data": event.data,
             },
-            now=event.at,
+            event.at,
+            None,
         )
+        for event in rows
+    )
 
 
 def _compensation_sync(
     shop: Shop, facts: ShopFacts, now: datetime, actor: User | None, result: SyncResult
-) -> tuple[list[ShopEvent], list[tuple[str, dict[str, Any]]]]:
+) -> tuple[list[ShopEvent], list[tuple[str, Payload]]]:
     events: list[ShopEvent] = []
-    hooks: list[tuple[str, dict[str, Any]]] = []
+    hooks: list[tuple[str, Payload]] = []
     wanted = {pk: c for pk, c in facts.upheld.items() if c.money_to_buyer and c.money_to_buyer > 0}
     # What is stored, as tuples: a busy shop has an order per case, and nearly every sync changes
     # none of them. A row is loaded as a model only to be changed.
-    existing = {
-        case_id: (pk, status, amount)
-        for case_id, pk, status, amount in Compensation.objects.filter(shop_id=shop.pk).values_list(
-            "case_id", "pk", "status", "amount"
-        )
-    }
+    # Read raw: the ORM's decimal converter per row cost more than the rest of the step; the shop's
+    # orders share a few amounts, each raw value converted once.
+    amounts: dict[Any, Decimal] = {}
+    existing = {}
+    for case_id, pk, status, raw in _raw_rows(
+        Compensation.objects.filter(shop_id=shop.pk).values_list("case_id", "pk", "status", "amount")
+    ):
+        amount = amounts.get(raw)
+        if amount is None:
+            amount = amounts[raw] = Decimal(str(raw)).quantize(CENTS)
+        existing[case_id] = (pk, status, amount)
     for case_id, case in wanted.items():
         stored = existing.get(case_id)
         if stored is None:
@@ -556,7 +669,7 @@ def _compensation_sync(
                 data={"compensation": comp.pk, "amount": str(comp.amount), "case": case.reference},
             )
         )
-        hooks.append(("compensation.due", _compensation_payload(comp, case.reference)))
+        hooks.append(("compensation.due", _compensation_payload(comp, case.reference)))  # built if sent
     for case_id, (pk, status, _amount) in existing.items():
         if case_id in wanted or status == CompensationStatus.REVERSED:
             continue
@@ -583,17 +696,25 @@ def _compensation_sync(
     return events, hooks
 
 
-def _compensation_payload(comp: Compensation, reference: str) -> dict[str, Any]:
-    return {
-        "compensation": {
-            "id": comp.pk,
-            "case": reference,
-            "order": Order.objects.filter(cases=comp.case_id).values_list("external_id", flat=True).first(),
-            "amount": str(comp.amount),
-            "currency": comp.currency,
-            "status": comp.status,
+def _compensation_payload(comp: Compensation, reference: str) -> Callable[[], dict[str, Any]]:
+    """The `compensation.due` payload, as a function: its order's outside id costs a query, asked
+    only when an endpoint subscribes."""
+    amount, currency, status = str(comp.amount), comp.currency, comp.status
+
+    def build() -> dict[str, Any]:
+        order = Order.objects.filter(cases=comp.case_id).values_list("external_id", flat=True).first()
+        return {
+            "compensation": {
+                "id": comp.pk,
+                "case": reference,
+                "order": order,
+                "amount": amount,
+                "currency": currency,
+                "status": status,
+            }
         }
-    }
+
+    return build
 
 
 def shop_status(shop: Shop, now: datetime) -> tuple[engine.ShopStatus, ShopFacts]:

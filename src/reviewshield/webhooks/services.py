@@ -17,6 +17,7 @@ The payload of each event is its caller's (`cases.services.case_decided_announce
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -29,7 +30,15 @@ from reviewshield.errors import Conflict, NotFound, PermissionDenied
 from reviewshield.webhooks.models import EVENTS, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from reviewshield.webhooks.signing import utc_iso
 
-__all__ = ["EVENTS", "can_read_deliveries", "can_replay", "webhook_emit", "webhook_replay"]
+__all__ = [
+    "EVENTS",
+    "can_read_deliveries",
+    "can_replay",
+    "webhook_emit",
+    "webhook_emit_many",
+    "webhook_endpoints",
+    "webhook_replay",
+]
 
 # Personal data has no business in a webhook: keys named like it are refused wherever they appear.
 PERSONAL_KEY = re.compile(r"phone|mobile|address|e_?mail|real_?name|name_?real", re.IGNORECASE)
@@ -81,29 +90,58 @@ def _clean(value: Any, path: str) -> Any:
     raise ValueError(f"webhook payload value at {path or 'top'} is a {type(value).__name__}, not JSON")
 
 
+def webhook_endpoints() -> list[WebhookEndpoint]:
+    """The active endpoints (one query: a change that announces several events reads them once and
+    hands them to each `webhook_emit_many`)."""
+    return list(WebhookEndpoint.objects.filter(active=True).order_by("pk"))
+
+
 def webhook_emit(*, event: str, payload: dict[str, Any], now: datetime) -> WebhookEvent | None:
     """Queue `event` for every active endpoint subscribed to it, in the caller's transaction.
 
     Returns the event, or None when no endpoint subscribes (nothing written). Raises RuntimeError
     outside a transaction, ValueError for an unknown event or a payload with personal-data keys.
     """
+    return webhook_emit_many(events=[(event, payload)], now=now)[0]
+
+
+Payload = dict[str, Any] | Callable[[], dict[str, Any]]
+
+
+def webhook_emit_many(
+    *, events: Sequence[tuple[str, Payload]], now: datetime, endpoints: list[WebhookEndpoint] | None = None
+) -> list[WebhookEvent | None]:
+    """`webhook_emit` for several events of one change, reading the endpoints once.
+
+    A payload may be a function that builds it: it is called only for an event somebody subscribes
+    to (building one may cost a query, and most events of a busy shop have no subscriber)."""
     if not connection.in_atomic_block:
         raise RuntimeError(
             "webhook_emit must run inside the transaction of the change it announces (transaction.atomic)"
         )
-    if event not in EVENTS:
-        raise ValueError(f"unknown webhook event {event!r}; known: {', '.join(EVENTS)}")
-    data = _clean(payload, "")
-    endpoints = [
-        e for e in WebhookEndpoint.objects.filter(active=True).order_by("pk") if e.subscribes_to(event)
-    ]
-    if not endpoints:
-        return None
-    row = WebhookEvent.objects.create(event=event, payload=data, created_at=now)
-    WebhookDelivery.objects.bulk_create(
-        [WebhookDelivery(event=row, endpoint=e, created_at=now, next_attempt_at=now) for e in endpoints]
-    )
-    return row
+    for event, _payload in events:
+        if event not in EVENTS:
+            raise ValueError(f"unknown webhook event {event!r}; known: {', '.join(EVENTS)}")
+    if not events:
+        return []
+    active = webhook_endpoints() if endpoints is None else endpoints
+    out: list[WebhookEvent | None] = []
+    for event, payload in events:
+        # A payload given as it is is checked even when nobody subscribes (a caller's mistake shows
+        # in every test, not only in those with an endpoint).
+        data = None if callable(payload) else _clean(payload, "")
+        subscribed = [e for e in active if e.subscribes_to(event)]
+        if not subscribed:
+            out.append(None)
+            continue
+        if data is None:
+            data = _clean(payload(), "")  # type: ignore[operator]
+        row = WebhookEvent.objects.create(event=event, payload=data, created_at=now)
+        WebhookDelivery.objects.bulk_create(
+            [WebhookDelivery(event=row, endpoint=e, created_at=now, next_attempt_at=now) for e in subscribed]
+        )
+        out.append(row)
+    return out
 
 
 def webhook_replay(*, delivery_id: int, user: Any, now: datetime) -> WebhookDelivery:
