@@ -149,6 +149,60 @@ def test_a_second_threat_joins_the_pairs_open_alert(chat_backend: Any, bad_revie
     assert [e.kind for e in alert.events.all()] == ["raised", "messages_added"]
 
 
+def test_one_batch_raises_an_alert_per_pair_and_extends_the_one_still_open(
+    chat_backend: Any, bad_review: Any
+) -> None:
+    from reviewshield.evidence.models import LogQueue
+
+    older = bad_review.order
+    screen(chat_backend, item("m0", "I will kill you"))
+    bobs = Alert.objects.get()
+    carol_order = _carols_order(bad_review)
+    response = screen(
+        chat_backend,
+        item("m1", "I will kill you", at=NOW + timedelta(minutes=1)),
+        item("m2", "I know where you live, I will kill you", buyer="tb_carol", at=NOW + timedelta(minutes=2)),
+        item("m3", "你个傻X，等着吧", buyer="tb_carol", at=NOW + timedelta(minutes=3)),
+    )
+    assert response.status_code == 200, response.content
+    bobs.refresh_from_db()
+    carols_alert = Alert.objects.exclude(pk=bobs.pk).get()
+    assert sorted(response.json()["alerts"]) == sorted([bobs.reference, carols_alert.reference])
+    assert (bobs.message_count, bobs.version, bobs.order_id) == (2, 2, older.pk)
+    assert [e.kind for e in bobs.events.all()] == ["raised", "messages_added"]
+    assert carols_alert.buyer.username == "carol" and carols_alert.order_id == carol_order.pk
+    assert carols_alert.review_id is None and carols_alert.message_count == 2
+    assert set(carols_alert.categories) >= {"threat", "insult"}
+    assert {m.message_id: m.alert_id for m in ScreenedMessage.objects.all()} == {
+        "m0": bobs.pk,
+        "m1": bobs.pk,
+        "m2": carols_alert.pk,
+        "m3": carols_alert.pk,
+    }
+    events = [e.pk for a in (bobs, carols_alert) for e in a.events.all()]
+    assert {q.ref for q in LogQueue.objects.filter(ref__startswith="alert_event:")} == {
+        f"alert_event:{pk}" for pk in events
+    }
+
+
+def _carols_order(bad_review: Any) -> Any:
+    from reviewshield.accounts.models import User
+    from reviewshield.marketplace.models import Order
+
+    carol = User.objects.get(username="carol")
+    older = bad_review.order
+    Order.objects.create(
+        platform=older.platform, channel=older.channel, shop=older.shop, buyer=carol, external_id="C-OLD",
+        amount="10.00", status="trade_success", paid_at=NOW - timedelta(days=30),
+        trade_success_at=NOW - timedelta(days=25),
+    )  # fmt: skip
+    return Order.objects.create(
+        platform=older.platform, channel=older.channel, shop=older.shop, buyer=carol, external_id="C-NEW",
+        amount="10.00", status="trade_success", paid_at=NOW - timedelta(days=3),
+        trade_success_at=NOW - timedelta(days=1),
+    )  # fmt: skip
+
+
 def test_buyer_messages_are_not_judged(chat_backend: Any, bad_review: Any) -> None:
     got = verdicts(screen(chat_backend, item("m1", "I will kill you", sender="buyer")))["m1"]
     assert got["action"] == "allow"

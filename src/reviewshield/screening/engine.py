@@ -46,7 +46,6 @@ leading category (`threat`, `doxxing`, …) with params `action`, `categories`, 
 from __future__ import annotations
 
 import gc
-import re
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -95,22 +94,40 @@ class Context:
     buyer_known: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
     @cached_property
-    def known_fragments(self) -> list[tuple[str, str]]:
-        """(kind, folded fragment) of the buyer's known data; worked out once per Context."""
-        return known_fragments(self.buyer_known) if self.buyer_known else []
+    def known_fragments(self) -> tuple[tuple[str, str], ...]:
+        """(kind, folded fragment) of the buyer's known data; worked out once per buyer's data."""
+        if not self.buyer_known:
+            return ()
+        known = tuple(self.buyer_known.items())
+        try:
+            return _known_fragments(known)
+        except TypeError:  # values given as lists: the cache needs them as tuples
+            return _known_fragments(tuple((kind, tuple(values)) for kind, values in known))
 
     @cached_property
-    def known_pattern(self) -> re.Pattern[str] | None:
-        """One pattern for all the fragments, so a message without any costs one search."""
-        pieces = self.known_fragments
-        return _known_pattern(tuple(piece for _, piece in pieces)) if pieces else None
+    def known_search(self) -> Callable[[str], bool] | None:
+        """Whether a folded text holds any of the fragments (one call for all of them)."""
+        fragments = self.known_fragments
+        return _known_search(fragments) if fragments else None
 
 
-@lru_cache(maxsize=4096)
-def _known_pattern(pieces: tuple[str, ...]) -> re.Pattern[str]:
-    # The API builds a new Context for every request: the same buyer's pattern is compiled once,
-    # not per request (re's own cache holds 512 patterns, fewer than a batch's buyers).
-    return re.compile("|".join(re.escape(piece) for piece in pieces))
+@lru_cache(maxsize=16384)
+def _known_fragments(known: tuple[tuple[str, Sequence[str]], ...]) -> tuple[tuple[str, str], ...]:
+    # The API builds a new Context for every request: folding the same buyer's data again for each
+    # batch cost more than screening the batch's texts.
+    return tuple(known_fragments(dict(known)))
+
+
+@lru_cache(maxsize=16384)
+def _known_search(fragments: tuple[tuple[str, str], ...]) -> Callable[[str], bool]:
+    # Substring tests, not one compiled pattern: compiling a pattern for each buyer a batch meets
+    # for the first time cost more than all the searches (the API sees new buyers all day long).
+    pieces = tuple(piece for _, piece in fragments)
+
+    def search(view: str) -> bool:
+        return any(map(view.__contains__, pieces))
+
+    return search
 
 
 class Span(NamedTuple):
@@ -336,8 +353,8 @@ def _known_hits(
         _BUYER_KNOWN,
         dict(zip(seller_conversations, map(contexts.__getitem__, sellers), strict=True)).values(),
     ):
-        if (pattern := ctx.known_pattern) is not None:
-            searches[id(ctx)] = pattern.search
+        if (search := ctx.known_search) is not None:
+            searches[id(ctx)] = search
     if not searches:
         return {}
     # One search per message in a conversation with known data, called from C (operator.call).

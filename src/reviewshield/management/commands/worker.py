@@ -31,6 +31,9 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="fire whatever is due now, then exit")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from reviewshield.runtime import settle_heap
+
+        settle_heap()
         settled = run_worker(
             name=options["name"],
             batch=options["batch"],
