@@ -307,3 +307,45 @@ def test_times_in_the_summary_are_beijing_time():
     burst = synthetic.code_burst(random.Random(7), at, 10, 5_000, 2)
     lines = [line_text(line, "en") for line in summary(run(burst), SHANGHAI)]
     assert any("2026-03-05 23:00" in line for line in lines), lines
+
+
+def test_a_zone_at_a_half_hour_offset_decides_night_by_the_minute():
+    # India is UTC+5:30: 21:50 and 22:10 there fall in the same UTC hour, one side of 22:00 each
+    kolkata = ZoneInfo("Asia/Kolkata")
+    evening = [ms(datetime(2026, 3, d, 21, 50, tzinfo=kolkata)) for d in (10, 11, 12)]
+    night = [ms(datetime(2026, 3, d, 22, 10, tzinfo=kolkata)) for d in (10, 11, 12)]
+    assert {at // HOUR for at in evening} & {at // HOUR for at in night}
+
+    def texts(times: list[int]) -> list[Record]:
+        return [Record(SMS, at, "16698765432", IN, "", 0, "还不删差评？", "") for at in times]
+
+    assert run(texts(evening), tz=kolkata).findings == ()
+    assert [(f.kind, f.nights) for f in run(texts(night), tz=kolkata).findings] == [("late_night", 3)]
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10**6), per_day=st.integers(1, 60))
+def test_xml_and_csv_of_the_same_records_tally_the_same(seed, per_day):
+    rng = random.Random(seed)
+    records = sorted(
+        [
+            *synthetic.background(rng, START, 12, per_day),
+            *synthetic.code_burst(rng, START + 3 * DAY, 30, 10_000, 4),
+            *synthetic.late_night(ms(local(2026, 3, 5, 23, 30)), 3, "16698765432"),
+        ],
+        key=lambda r: r.at_ms,
+    )
+    as_xml, as_csv = run(records), run(records, fmt="csv")
+    assert (as_xml.sms, as_xml.calls, as_xml.first_ms, as_xml.last_ms) == (
+        as_csv.sms,
+        as_csv.calls,
+        as_csv.first_ms,
+        as_csv.last_ms,
+    )
+    assert as_xml.hours == as_csv.hours
+    assert as_xml.findings == as_csv.findings
+    # and the tally is what the records say, counted the slow way
+    received = [r for r in records if r.direction == IN]
+    assert sum(row[0] + row[1] for row in as_xml.hours.values()) == len(received)
+    assert sum(row[2] + row[3] for row in as_xml.hours.values()) == sum(1 for r in received if not r.contact)
+    assert as_xml.sms == sum(1 for r in records if r.kind == SMS)

@@ -263,3 +263,120 @@ def test_what_the_csv_writer_writes_is_what_the_reader_reads(written):
     out = io.StringIO()
     synthetic.write_csv(out, written)
     assert read(out.getvalue().encode()) == written
+
+
+# -- the fast path: attribute orders, absent attributes, scan ----------------------------------------
+
+
+def _escape(text: str) -> str:
+    return text.translate(synthetic._ESCAPE)
+
+
+def _element(record: Record, order: list[int], drop_optional: bool) -> str:
+    """One <sms> or <call> with its attributes in the given order (absent ones left out when allowed)."""
+    if record.kind == SMS:
+        attrs = [
+            ("date", str(record.at_ms)),
+            ("type", "1" if record.direction == IN else "2"),
+            ("address", _escape(record.number)),
+            ("body", _escape(record.body)),
+            ("contact_name", _escape(record.contact or "(Unknown)")),
+            ("read", "1"),
+            ("readable_date", "Apr 15, 2026 9:03:00 PM"),
+        ]
+    else:
+        attrs = [
+            ("date", str(record.at_ms)),
+            ("type", synthetic._CALL_TYPE[record.call_type]),
+            ("number", _escape(record.number)),
+            ("duration", str(record.duration_s)),
+            ("contact_name", _escape(record.contact or "(Unknown)")),
+            ("presentation", "1"),
+            ("readable_date", "Apr 15, 2026 9:03:00 PM"),
+        ]
+    if drop_optional:
+        # what a reader may assume when an attribute is missing: type 1, no contact, no duration
+        if attrs[1][1] == "1":
+            attrs[1] = ("", "")
+        if not record.contact:
+            attrs[4] = ("", "")
+        if record.kind == CALL and record.duration_s == 0:
+            attrs[3] = ("", "")
+    tag = "sms" if record.kind == SMS else "call"
+    return f"<{tag} " + " ".join(f'{attrs[i][0]}="{attrs[i][1]}"' for i in order if attrs[i][0]) + " />"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(records(), st.permutations(range(7)), st.booleans()),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_attributes_in_any_order_and_left_out_read_the_same(written):
+    # The reader works out where the attributes are from one record and only checks the next ones:
+    # every record may change the order, or leave an attribute out.
+    for kind, root in ((SMS, "smses"), (CALL, "calls")):
+        mine = [(r, order, drop) for r, order, drop in written if r.kind == kind]
+        if not mine:
+            continue
+        body = "\n".join(_element(r, order, drop) for r, order, drop in mine)
+        data = f"<?xml version='1.0' encoding='UTF-8'?>\n<{root}>\n{body}\n</{root}>\n".encode()
+        assert read(data) == [r for r, _, _ in mine]
+
+
+def test_the_layout_is_checked_on_every_record():
+    # the second record has the same number of attributes, with date and body swapped
+    first = b'<sms date="1776258180000" type="1" address="1069" body="hi" contact_name="Mum" />'
+    second = b'<sms body="1776258180000" type="1" address="1069" date="1776258190000" contact_name="Mum" />'
+    records = read(HEAD + b"<smses>" + first + second + b"</smses>")
+    assert [(r.at_ms, r.body) for r in records] == [(1776258180000, "hi"), (1776258190000, "1776258180000")]
+
+
+def test_an_element_without_a_date_is_refused_even_after_good_ones():
+    data = (
+        HEAD + b"<smses>\n" + SMS_LINE + b"\n" + SMS_LINE.replace(b'date="1776258180000" ', b"") + b"</smses>"
+    )
+    error = refused(data)
+    assert (error.code, error.params["line"], error.params["value"]) == ("bad_date", 4, "")
+
+
+@pytest.mark.parametrize("fmt", ["xml", "csv"])
+def test_scan_visits_what_the_buyer_received_and_counts_every_record(fmt):
+    received = Record(SMS, 1776258180000, "10690000", IN, "", 0, "验证码 483920", "")
+    sent = Record(SMS, 1776258170000, "13800138000", OUT, "", 0, "ok", "Mum")
+    call_in = Record(CALL, 1776258190000, "17012345678", IN, "rejected", 0, "", "")
+    call_out = Record(CALL, 1776258200000, "13800138000", OUT, "outgoing", 35, "", "Mum")
+    written = [sent, received, call_in, call_out]
+    if fmt == "csv":
+        out = io.StringIO()
+        synthetic.write_csv(out, written)
+        files = [out.getvalue().encode()]
+    else:
+        files = [
+            synthetic.as_bytes(synthetic.write_sms_xml, written),
+            synthetic.as_bytes(synthetic.write_calls_xml, written),
+        ]
+    visited: list[Record] = []
+    counts = []
+    for data in files:
+        reader = ExportReader(io.BytesIO(data), tz=SHANGHAI)
+        reader.scan(lambda *fields: visited.append(Record(*fields)))
+        counts.append((reader.sms, reader.calls, reader.records, reader.first_ms, reader.last_ms))
+    assert visited == [received, call_in]
+    if fmt == "csv":
+        assert counts == [(2, 2, 4, 1776258170000, 1776258200000)]
+    else:
+        assert counts == [(2, 0, 2, 1776258170000, 1776258180000), (0, 2, 2, 1776258190000, 1776258200000)]
+
+
+def test_scan_gives_the_offset_each_visited_record_is_read_back_from():
+    records = synthetic.code_burst(random.Random(3), 1776258180000, 20, 1000, 3)
+    records[5] = records[5]._replace(direction=OUT)
+    data = synthetic.as_bytes(synthetic.write_sms_xml, records)
+    reader = ExportReader(io.BytesIO(data), tz=SHANGHAI)
+    offsets: list[int] = []
+    reader.scan(lambda *_fields: offsets.append(reader.offset()))
+    back = reader.records_at(io.BytesIO(data), offsets)
+    assert [back[o] for o in offsets] == [r for r in records if r.direction == IN]

@@ -281,6 +281,7 @@ def demo_load(*, now: datetime, seed: int = 2026) -> dict[str, int]:
     _extortion(now)
     _blacklisted(now)
     _alerts(now)
+    _phone_export(buyers[0], now)
     from reviewshield.deadlines.claiming import deadlines_run_once
 
     while deadlines_run_once(worker="demo-loader", now=now, limit=500, lease=timedelta(minutes=5)):
@@ -533,6 +534,49 @@ def _chat_and_screenshots(buyer: User, now: datetime) -> None:
             ],
             now=case.filed_at,
         )
+
+
+def _phone_export(buyer: User, now: datetime) -> None:
+    """demo.buyer gives a phone export (SMS Backup & Restore) on an open complaint: four weeks of
+    ordinary traffic, then a verification-code bombing two hours after the complaint and missed
+    calls three nights running. The worker analyses it when the loader runs the deadlines: the
+    report is on the case, and its findings raise an alert in the agents' queue."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from reviewshield.evidence.intake import Upload
+    from reviewshield.forensics import synthetic
+    from reviewshield.localtime import to_local
+
+    case = (
+        Case.objects.filter(buyer=buyer, status__in=["awaiting_response", "awaiting_decision"])
+        .order_by("filed_at")
+        .first()
+    )
+    if case is None or case.filed_at > now - timedelta(days=4):
+        return
+    rng = random.Random(6)
+    filed = int(case.filed_at.timestamp() * 1000)
+    night = to_local(case.filed_at + timedelta(days=1)).replace(hour=1, minute=30, second=0, microsecond=0)
+    first_night = int(night.timestamp() * 1000)
+    start = filed - 28 * synthetic.DAY_MS
+    records = sorted(
+        [
+            *synthetic.background(rng, start, 31, 24),
+            *synthetic.code_burst(rng, filed + 2 * synthetic.HOUR_MS, 160, 9_000, 5),
+            *synthetic.late_night(first_night, 3, "16698765432", 3),
+        ],
+        key=lambda r: r.at_ms,
+    )
+    records = [r for r in records if r.at_ms < int(now.timestamp() * 1000)]
+    files = [
+        Upload(
+            file=SimpleUploadedFile(name, synthetic.as_bytes(writer, records)),
+            name=name,
+            kind="phone_export",
+        )
+        for name, writer in (("sms.xml", synthetic.write_sms_xml), ("calls.xml", synthetic.write_calls_xml))
+    ]
+    cases.case_evidence_add(case_id=case.pk, user=buyer, files=files, now=case.filed_at + timedelta(days=4))
 
 
 def _extortion(now: datetime) -> None:

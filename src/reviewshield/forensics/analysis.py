@@ -4,11 +4,12 @@ PURE: no Django, no clock; the time zone, the rules and the case's anchors are p
 
 Streaming, in two passes that never hold the export:
 
-1. Every record is read once (`parse.ExportReader`). Each adds to an hourly tally (SMS and calls
-   received, from unknown numbers, codes, unwanted calls) and, if it is a *signal* — a received
-   verification code, an unwanted call (from an unknown number, or one the buyer rejected or
-   blocked), contact from an unknown number late at night — its time, a hash of its number, its
-   flags and its byte offset go into four flat arrays (about 25 bytes a signal, no objects).
+1. Every record is read once and counted (`parse.ExportReader.scan`, which builds no object per
+   record). Each one the buyer received adds to an hourly tally (SMS and calls received, from
+   unknown numbers, codes, unwanted calls) and, if it is a *signal* — a received verification
+   code, an unwanted call (from an unknown number, or one the buyer rejected or blocked), contact
+   from an unknown number late at night — its time, a hash of its number, its flags and its byte
+   offset go into flat arrays (about 25 bytes a signal, no objects).
 2. The signals are put in time order (exports come ascending, descending or grouped by
    conversation; already-ordered input is not sorted again) and clustered: stretches where at
    least N codes (or N unwanted calls from several numbers) fall within a window, one number's
@@ -35,7 +36,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import IO, Final, NamedTuple
 
 from reviewshield.forensics.parse import ExportError, ExportReader
-from reviewshield.forensics.records import SMS, UNWANTED_CALL_TYPES, Record, number_key
+from reviewshield.forensics.records import IN, SMS, UNWANTED_CALL_TYPES, Record, number_key
 from reviewshield.forensics.rules import Rules, default_rules
 from reviewshield.policy.ruleset import TIER_ORDER
 
@@ -205,54 +206,67 @@ def _scan(
     signals: _Signals,
     hours: dict[int, list[int]],
     local: _Offsets,
-) -> tuple[int, int, int, int]:
-    """Pass 1 over one file: (first ms, last ms, SMS, calls)."""
+) -> None:
+    """Pass 1 over one file: tally every record the buyer received, keep the signals.
+
+    The reader counts every record and calls `visit` only for the received ones, with their
+    fields (no `Record` is built): this runs a million times on a large export. The hour's row
+    of the tally, and whether the hour is at night (when the zone's offset is whole hours, as
+    Beijing's is), are looked up once per hour, not per record."""
     keyword = rules.code_pattern().search
     digits = rules.digits_pattern().search
     is_night = rules.is_night
     add = signals.add
+    offset = reader.offset
     unwanted_types = UNWANTED_CALL_TYPES
-    first, last, sms, calls = 1 << 62, -(1 << 62), 0, 0
-    last_hour, row = -1, [0] * len(SERIES)
-    for batch, offsets in reader.batches():
-        for i, (kind, at, number, direction, call_type, _duration, body, contact) in enumerate(batch):
-            if at < first:
-                first = at
-            if at > last:
-                last = at
-            is_sms = kind == SMS
-            if is_sms:
-                sms += 1
-            else:
-                calls += 1
-            if direction != "in":
-                continue  # what the buyer sent or dialled is not harassment of the buyer
-            hour = at // HOUR_MS
-            if hour != last_hour:
-                got = hours.get(hour)
-                if got is None:
-                    got = hours[hour] = [0] * len(SERIES)
-                row, last_hour = got, hour
-            flags = 0
-            if is_sms:
-                row[_SMS_IN] += 1
-                if not contact:
-                    row[_SMS_UNKNOWN] += 1
-                if body and digits(body) and keyword(body):
-                    row[_CODES] += 1
-                    flags = CODE
-            else:
-                row[_CALLS_IN] += 1
-                if not contact:
-                    row[_CALLS_UNKNOWN] += 1
-                if not contact or call_type in unwanted_types:
-                    row[_UNWANTED] += 1
-                    flags = UNWANTED
-            if not contact and is_night(((at + local(hour)) // HOUR_MS) % 24):
-                flags |= NIGHT
-            if flags:
-                add(at, hash(number_key(number)), flags, offsets[i], source)
-    return first, last, sms, calls
+    last_hour, row, hour_is_night = -1, [0] * len(SERIES), False
+    night_varies = True  # a zone at a half-hour offset: whether it is night depends on the minute
+
+    def visit(
+        kind: str,
+        at: int,
+        number: str,
+        direction: str,
+        call_type: str,
+        _duration: int,
+        body: str,
+        contact: str,
+    ) -> None:
+        nonlocal last_hour, row, hour_is_night, night_varies
+        if direction != IN:
+            return  # what the buyer sent or dialled is not harassment of the buyer
+        hour = at // HOUR_MS
+        if hour != last_hour:
+            got = hours.get(hour)
+            if got is None:
+                got = hours[hour] = [0] * len(SERIES)
+            row, last_hour = got, hour
+            shift = local(hour)
+            night_varies = shift % HOUR_MS != 0
+            hour_is_night = is_night((hour + shift // HOUR_MS) % 24)
+        flags = 0
+        if kind == SMS:
+            row[_SMS_IN] += 1
+            if not contact:
+                row[_SMS_UNKNOWN] += 1
+            if body and digits(body) and keyword(body):
+                row[_CODES] += 1
+                flags = CODE
+        else:
+            row[_CALLS_IN] += 1
+            if not contact:
+                row[_CALLS_UNKNOWN] += 1
+            if not contact or call_type in unwanted_types:
+                row[_UNWANTED] += 1
+                flags = UNWANTED
+        if not contact and (
+            is_night(((at + local(hour)) // HOUR_MS) % 24) if night_varies else hour_is_night
+        ):
+            flags |= NIGHT
+        if flags:
+            add(at, hash(number_key(number)), flags, offset(), source)
+
+    reader.scan(visit, received_only=True)
 
 
 def _dense_runs(
@@ -492,13 +506,18 @@ def analyse(
         try:
             with source.open() as stream:
                 reader = ExportReader(stream, tz=tz)
-                lo, hi, s, c = _scan(reader, n, rules, signals, hours, local)
+                _scan(reader, n, rules, signals, hours, local)
         except ExportError as exc:
             exc.params["file"] = source.name
             raise
         readers.append(reader)
-        files.append(FileSummary(source.name, reader.format, s, c, reader.mms, reader.declared_count))
-        first, last, sms, calls = min(first, lo), max(last, hi), sms + s, calls + c
+        files.append(
+            FileSummary(
+                source.name, reader.format, reader.sms, reader.calls, reader.mms, reader.declared_count
+            )
+        )
+        first, last = min(first, reader.first_ms), max(last, reader.last_ms)
+        sms, calls = sms + reader.sms, calls + reader.calls
     frozen = {hour: tuple(row) for hour, row in hours.items()}
     drafts = _drafts(signals, rules, local)
     records = _read_back(sources, readers, signals, drafts)

@@ -37,15 +37,25 @@ Refused with an `ExportError` (a stable code and its parameters; `text.error_tex
     bad_attribute     a record's type, direction, duration or kind is not one we know (line, name, value)
     no_records        the file holds no SMS and no call
 
-Why expat and not defusedxml: defusedxml's `iterparse` builds an Element per record through the
-Python-level ElementTree machinery; on a 1,000,000-SMS export it took 12.9 s against 7.5 s for
-expat with one Python callback per record (ordered attributes), and the benchmark's target
-(≥150,000 records/s for parse and analysis together) leaves no room for the difference. So we
-use `xml.parsers.expat` directly and apply defusedxml's refusals ourselves: a DOCTYPE, an entity
-declaration, an unparsed entity or an external entity reference raises in its handler, and
-parameter entities are never parsed. With no DTD there is nothing to expand, so neither
-"billion laughs" nor XXE can happen; an undefined entity reference is an expat error we map to
-`entity_refused`.
+Why expat and not defusedxml or lxml: defusedxml's `iterparse` builds an Element per record
+through the Python-level ElementTree machinery; on a 1,000,000-SMS export it took 12.9 s against
+7.5 s for expat with one Python callback per record (ordered attributes). lxml (which
+reference/components.md suggests, at 207 k records/s) was measured on the benchmark's own
+sms.xml (560,000 SMS, 173 MB, one core): `iterparse(tag="sms")` reading five attributes and
+clearing as it goes 212 k records per CPU second, `XMLPullParser` 178 k, building the tree and
+reading the attributes with XPath per chunk 110 k — against 260 k for expat calling an empty
+Python function per element (300 k with `intern=None`), and expat does the whole analysis at
+about 220 k. libxml2 builds a node for every element before Python sees it; expat hands over
+the attributes and nothing else. So we use `xml.parsers.expat` directly (no new dependency)
+and apply defusedxml's refusals ourselves: a DOCTYPE, an entity declaration, an unparsed entity
+or an external entity reference raises in its handler, and parameter entities are never parsed.
+With no DTD there is nothing to expand, so neither "billion laughs" nor XXE can happen; an
+undefined entity reference is an expat error we map to `entity_refused`.
+
+The analysis reads through `ExportReader.scan(visit)`: one Python call per element is the floor
+with expat, so the handler does all the checking and counting itself and calls `visit` only for
+what the buyer received, with plain values (no `Record`, no list per batch); `batches()` (tests,
+tools) builds `Record`s on top of the same handler, so both read exactly the same.
 """
 
 from __future__ import annotations
@@ -161,7 +171,9 @@ def _refuse(code: str) -> Any:
 def _hardened_parser() -> Any:
     """An expat parser that refuses what defusedxml refuses: DTDs, entity declarations, external
     entities. The encoding is forced to UTF-8 (a declaration of anything else was refused before)."""
-    parser = expat.ParserCreate(encoding="utf-8")
+    # intern=None: expat would look every attribute name up in a dict to share one string per
+    # name; making a fresh short string is cheaper (about 15% of expat's time on an SMS export).
+    parser = expat.ParserCreate(encoding="utf-8", intern=None)
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     parser.StartDoctypeDeclHandler = _refuse("dtd_refused")
     parser.EntityDeclHandler = _refuse("entity_refused")
@@ -210,98 +222,156 @@ def _ms(value: str | None, line: int) -> int:
 
 _SMS_FIELDS: Final = ("date", "type", "address", "body", "contact_name")
 _CALL_FIELDS: Final = ("date", "type", "number", "duration", "contact_name")
+# What an absent attribute reads as: no date is a bad date, no type is type 1, no contact unknown.
+_SMS_ABSENT: Final = ("", "1", "", "", "")
+_CALL_ABSENT: Final = ("", "1", "", "0", "")
+
+Visit = Callable[[str, int, str, str, str, int, str, str], None]
+"""Called with one record's fields, in `Record` order (kind, at_ms, number, direction, call_type,
+duration_s, body, contact)."""
+
+_Layout = tuple[Callable[[list[str]], Any], Any, Callable[[list[str]], Sequence[str]]]
 
 
-def _positions(names: list[str], fields: Sequence[str]) -> tuple[int, ...]:
-    """Where each field's value sits in expat's flat attribute list (-1: absent)."""
-    return tuple(2 * names.index(f) + 1 if f in names else -1 for f in fields)
-
-
-def _getter(positions: tuple[int, ...]) -> Callable[[list[str]], Sequence[str | None]]:
+def _layout(names: list[str], fields: Sequence[str], absent: Sequence[str]) -> _Layout:
+    """How to check and read one attribute order: (names getter, the names it must return, values
+    getter). When every field is there, checking the names at the fields' own positions is enough
+    (XML forbids an attribute twice); when one is absent, the whole order must match, and the
+    absent field reads as its `absent` value."""
+    positions = [2 * names.index(f) + 1 if f in names else -1 for f in fields]
     if all(i >= 0 for i in positions):
-        return itemgetter(*positions)
+        return itemgetter(*(i - 1 for i in positions)), tuple(fields), itemgetter(*positions)
 
-    def some_absent(attrs: list[str]) -> Sequence[str | None]:
-        return [attrs[i] if i >= 0 else None for i in positions]
+    def some_absent(attrs: list[str]) -> Sequence[str]:
+        return [attrs[i] if i >= 0 else default for i, default in zip(positions, absent, strict=True)]
 
-    return some_absent
+    return itemgetter(slice(0, None, 2)), names, some_absent
+
+
+class _Totals:
+    """What the record handler counted: SMS, calls, the first and last instant (ms)."""
+
+    __slots__ = ("calls", "first_ms", "last_ms", "sms")
+
+    def __init__(self) -> None:
+        self.sms = self.calls = 0
+        self.first_ms = MAX_MS
+        self.last_ms = MIN_MS - 1
 
 
 def _record_handler(
     parser: Any,
-    append: Callable[[Record], None],
-    offset_append: Callable[[int], None],
+    visit: Visit,
     other: Callable[[str, list[str]], None],
-) -> Callable[[str, list[str]], None]:
-    """expat's start-element handler: an <sms> or <call> becomes a `Record` (`append`, with its byte
-    offset to `offset_append`), any other element goes to `other`.
+    *,
+    received_only: bool,
+) -> tuple[Callable[[str, list[str]], None], Callable[[], _Totals]]:
+    """expat's start-element handler: an <sms> or <call> is checked, counted and its fields passed
+    to `visit` (only if the buyer received it, when `received_only`); any other element goes to
+    `other`. Also returns a function giving the counts so far.
 
-    This is the hot loop — once per record, a million times for a large export — so it is written
-    for speed: an exporter writes every element of a kind with its attributes in one order, so
-    their positions are worked out once and only checked after that (`_positions`), the values
-    are taken by one `itemgetter` call, and records are built with `tuple.__new__` directly.
-    The line number is asked of expat only for an error (expat counts lines slowly)."""
-    new = tuple.__new__
+    This is the hot loop — once per record, a million times for a large export — and expat's own
+    work is most of the rest, so every operation here counts: an exporter writes every element of
+    a kind with its attributes in one order, so their positions are worked out once and after that
+    only checked (two `itemgetter` calls: the names at those positions, then the values); no object
+    is built per record (the caller decides what to keep); counts live in closure cells; an SMS
+    the buyer sent is only counted. The line number and byte offset are asked of expat only when
+    needed (expat counts lines slowly)."""
     sms_direction, call_types, unknown = _SMS_DIRECTION, _CALL_TYPE, _UNKNOWN_CONTACT
-    layouts: dict[str, tuple[list[str], Callable[[list[str]], Sequence[str | None]]]] = {}
-
-    def values(name: str, attrs: list[str]) -> Sequence[str | None]:
-        names = attrs[::2]
-        layout = layouts.get(name)
-        if layout is None or layout[0] != names:
-            layout = layouts[name] = (
-                names,
-                _getter(_positions(names, _SMS_FIELDS if name == "sms" else _CALL_FIELDS)),
-            )
-        return layout[1](attrs)
+    # A first guess at each layout; the first record that does not fit it sets the real one.
+    sms_names, sms_expected, sms_values = _layout(list(_SMS_FIELDS), _SMS_FIELDS, _SMS_ABSENT)
+    call_names, call_expected, call_values = _layout(list(_CALL_FIELDS), _CALL_FIELDS, _CALL_ABSENT)
+    sms = calls = 0
+    first, last = MAX_MS, MIN_MS - 1
+    min_ms, max_ms = MIN_MS, MAX_MS
 
     def fail(code: str, **params: str | int) -> ExportError:
         return ExportError(code, line=parser.CurrentLineNumber, **params)
 
+    def bad_date(date: str) -> ExportError:
+        return fail("bad_date", value=date[:40])
+
     def handle(name: str, attrs: list[str]) -> None:
-        if name != "sms" and name != "call":
-            other(name, attrs)
-            return
-        date, kind, number, extra, contact = values(name, attrs)
-        try:
-            at = int(date)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            raise fail("bad_date", value=(date or "")[:40]) from None
-        if not MIN_MS <= at < MAX_MS:
-            raise fail("bad_date", value=str(date)[:40])
-        if contact is None or contact in unknown:
-            contact = ""
-        if kind is None:
-            kind = "1"
+        nonlocal sms, calls, first, last
+        nonlocal sms_names, sms_expected, sms_values, call_names, call_expected, call_values
         if name == "sms":
-            direction = sms_direction.get(kind, "?")
+            try:
+                if sms_names(attrs) != sms_expected:
+                    raise LookupError
+            except LookupError:  # another attribute order (an IndexError is one too)
+                sms_names, sms_expected, sms_values = _layout(attrs[::2], _SMS_FIELDS, _SMS_ABSENT)
+            date, kind, number, body, contact = sms_values(attrs)
+            try:
+                at = int(date)
+            except ValueError:
+                raise bad_date(date) from None
+            if not min_ms <= at < max_ms:
+                raise bad_date(date)
+            direction = sms_direction.get(kind)
             if direction is None:
-                return  # a draft was never sent
-            if direction == "?":
+                if kind in sms_direction:
+                    return  # a draft was never sent
                 raise fail("bad_attribute", name="type", value=kind[:20])
-            append(new(Record, (SMS, at, number or "", direction, "", 0, extra or "", contact)))
-        else:
+            sms += 1
+            if at < first:
+                first = at
+            if at > last:
+                last = at
+            if direction is IN or not received_only:
+                if contact in unknown:
+                    contact = ""
+                visit(SMS, at, number, direction, "", 0, body, contact)
+        elif name == "call":
+            try:
+                if call_names(attrs) != call_expected:
+                    raise LookupError
+            except LookupError:
+                call_names, call_expected, call_values = _layout(attrs[::2], _CALL_FIELDS, _CALL_ABSENT)
+            date, kind, number, duration, contact = call_values(attrs)
+            try:
+                at = int(date)
+            except ValueError:
+                raise bad_date(date) from None
+            if not min_ms <= at < max_ms:
+                raise bad_date(date)
             pair = call_types.get(kind)
             if pair is None:
                 if not kind.isdigit():
                     raise fail("bad_attribute", name="type", value=kind[:20])
                 pair = (IN, "other")
             try:
-                duration = int(extra or 0)
+                seconds = int(duration or 0)
             except ValueError:
-                raise fail("bad_attribute", name="duration", value=(extra or "")[:20]) from None
-            append(new(Record, (CALL, at, number or "", pair[0], pair[1], duration, "", contact)))
-        offset_append(parser.CurrentByteIndex)
+                raise fail("bad_attribute", name="duration", value=duration[:20]) from None
+            calls += 1
+            if at < first:
+                first = at
+            if at > last:
+                last = at
+            direction, call_type = pair
+            if direction is IN or not received_only:
+                if contact in unknown:
+                    contact = ""
+                visit(CALL, at, number, direction, call_type, seconds, "", contact)
+        else:
+            other(name, attrs)
 
-    return handle
+    def totals() -> _Totals:
+        counted = _Totals()
+        counted.sms, counted.calls, counted.first_ms, counted.last_ms = sms, calls, first, last
+        return counted
+
+    return handle, totals
 
 
 class ExportReader:
-    """Read one export from a binary stream, in batches: `for records, offsets in reader.batches()`.
+    """Read one export from a binary stream: `scan(visit)` hands each record's fields to `visit`
+    (the analysis), `for records, offsets in reader.batches()` gives `Record`s in batches.
 
     `offsets` are the byte offsets where each record starts, so `records_at` can read a few of
-    them back later without keeping them. After the batches: `format`, `mms` (MMS counted, not
-    read), `declared_count` (the XML's own `count`, if any) and `records` (how many were read).
+    them back later without keeping them; during `scan`, `offset()` is the current record's.
+    After reading: `format`, `mms` (MMS counted, not read), `declared_count` (the XML's own
+    `count`, if any), `records` (how many were read: `sms` + `calls`), and `first_ms` / `last_ms`.
     `tz` is the zone a CSV time without an offset is read in.
     """
 
@@ -312,6 +382,11 @@ class ExportReader:
         self.mms = 0
         self.declared_count: int | None = None
         self.records = 0
+        self.sms = 0
+        self.calls = 0
+        self.first_ms = MAX_MS
+        self.last_ms = MIN_MS - 1
+        self._offset: Callable[[], int] = lambda: -1
         self._columns: dict[str, int] = {}
 
     def __iter__(self) -> Iterator[Record]:
@@ -319,6 +394,35 @@ class ExportReader:
             yield from records
 
     def batches(self) -> Iterator[tuple[list[Record], list[int]]]:
+        out: list[Record] = []
+        offsets: list[int] = []
+        new, add, add_offset = tuple.__new__, out.append, offsets.append
+
+        def visit(*fields: Any) -> None:
+            add(new(Record, fields))
+            add_offset(self.offset())
+
+        for _ in self._read(visit, received_only=False):
+            if out:
+                yield list(out), list(offsets)
+                out.clear()
+                offsets.clear()
+
+    def scan(self, visit: Visit, *, received_only: bool = True) -> None:
+        """Read the whole export, calling `visit` for each record — only for those the buyer
+        received (an SMS in, a call that came in) when `received_only`; every record is counted.
+
+        The fast path for the analysis: no `Record` is built. `offset()` is the byte offset of
+        the record being visited, to keep for reading it back."""
+        for _ in self._read(visit, received_only=received_only):
+            pass
+
+    def offset(self) -> int:
+        """The byte offset where the record being visited starts (during `scan` or `batches`)."""
+        return self._offset()
+
+    def _read(self, visit: Visit, *, received_only: bool) -> Iterator[None]:
+        """Read the export, yielding after each chunk (so `batches` can hand over what it built)."""
         head = self.stream.read(CHUNK)
         if not head.strip():
             raise ExportError("no_records")
@@ -327,19 +431,22 @@ class ExportReader:
             declared = _DECLARED_ENCODING.match(head.lstrip(codecs.BOM_UTF8))
             if declared and declared.group(1).decode("ascii").lower() not in _UTF8_NAMES:
                 raise ExportError("encoding", found=declared.group(1).decode("ascii")[:20])
-            yield from self._xml(head)
+            yield from self._xml(head, visit, received_only)
         else:
             self.format = FORMAT_CSV
-            yield from self._csv(head)
+            yield from self._csv(head, visit, received_only)
         if self.records == 0:
             raise ExportError("no_records", mms=self.mms)
 
+    def _counted(self, totals: _Totals) -> None:
+        self.sms, self.calls = totals.sms, totals.calls
+        self.records = totals.sms + totals.calls
+        self.first_ms, self.last_ms = totals.first_ms, totals.last_ms
+
     # -- XML ---------------------------------------------------------------------------------
 
-    def _xml(self, head: bytes) -> Iterator[tuple[list[Record], list[int]]]:
+    def _xml(self, head: bytes, visit: Visit, received_only: bool) -> Iterator[None]:
         parser = _hardened_parser()
-        out: list[Record] = []
-        offsets: list[int] = []
         root: list[str] = []
 
         def start(name: str, attrs: list[str]) -> None:
@@ -354,7 +461,10 @@ class ExportReader:
                     if attrs[i] == "count" and attrs[i + 1].strip().isdigit():
                         self.declared_count = int(attrs[i + 1])
 
-        parser.StartElementHandler = _record_handler(parser, out.append, offsets.append, start)
+        parser.StartElementHandler, totals = _record_handler(
+            parser, visit, start, received_only=received_only
+        )
+        self._offset = lambda: int(parser.CurrentByteIndex)
         previous = b""
         chunk_start = 0
         data = head
@@ -366,11 +476,8 @@ class ExportReader:
                 raise self._xml_error(
                     exc, parser, previous + data, chunk_start - len(previous), final
                 ) from None
-            if out:
-                self.records += len(out)
-                yield list(out), list(offsets)
-                out.clear()
-                offsets.clear()
+            self._counted(totals())
+            yield None
             if final:
                 break
             previous = data[-8:]
@@ -431,7 +538,7 @@ class ExportReader:
         if pending:
             raise ExportError("truncated", line=line_no)
 
-    def _csv(self, head: bytes) -> Iterator[tuple[list[Record], list[int]]]:
+    def _csv(self, head: bytes, visit: Visit, received_only: bool) -> Iterator[None]:
         skip = len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0
         lines = self._csv_lines(head[skip:], skip)
         header_line = next(lines, None)
@@ -444,20 +551,27 @@ class ExportReader:
                 raise ExportError("not_phone_export", root="")
             raise ExportError("csv_missing_column", column=", ".join(missing))
         self._columns = {name: header.index(name) for name in CSV_COLUMNS if name in header}
-        out: list[Record] = []
-        offsets: list[int] = []
-        for offset, line_no, text in lines:
+        totals = _Totals()
+        record_offset = 0
+        self._offset = lambda: record_offset
+        for n, (offset, line_no, text) in enumerate(lines, 1):
             if not text.strip():
                 continue
-            out.append(self._csv_record(text, line_no))
-            offsets.append(offset)
-            if len(out) >= 4096:
-                self.records += len(out)
-                yield out, offsets
-                out, offsets = [], []
-        if out:
-            self.records += len(out)
-            yield out, offsets
+            record = self._csv_record(text, line_no)
+            if record.kind == SMS:
+                totals.sms += 1
+            else:
+                totals.calls += 1
+            totals.first_ms = min(totals.first_ms, record.at_ms)
+            totals.last_ms = max(totals.last_ms, record.at_ms)
+            if record.direction == IN or not received_only:
+                record_offset = offset
+                visit(*record)
+            if n % 4096 == 0:
+                self._counted(totals)
+                yield None
+        self._counted(totals)
+        yield None
 
     def _csv_record(self, text: str, line: int) -> Record:
         row = next(csv.reader([text]))
@@ -533,11 +647,13 @@ class ExportReader:
         parser = _hardened_parser()
         got: list[Record] = []
 
-        def found(record: Record) -> None:
-            got.append(record)
+        def found(*fields: Any) -> None:
+            got.append(Record(*fields))
             raise _Found
 
-        parser.StartElementHandler = _record_handler(parser, found, lambda _offset: None, lambda _n, _a: None)
+        parser.StartElementHandler, _totals = _record_handler(
+            parser, found, lambda _n, _a: None, received_only=False
+        )
         with contextlib.suppress(_Found, expat.ExpatError):
             parser.Parse(data, False)
         return got[0] if got else None
