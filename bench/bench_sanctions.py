@@ -3,8 +3,10 @@
 The shop has 1,000 upheld taobao-2021 cases (2 points A each: 1,000 deduction lines, a node every
 six cases, most of them absorbed by a running penalty) and a few rules exams. Measured: the whole
 `sanctions_sync` in its transaction — read the upheld cases and exams, run the pure engine, compare
-with the stored ledger and penalties, write what changed — once with nothing to change, and once
-after one more upheld decision. Also the read the marketplace makes: `/api/shops/{id}/status`'s
+with the stored ledger and penalties, write what changed — forced to recompute with nothing to
+change (`points_recompute_ms`, as a decision's sync runs), and after one more upheld decision. Also
+the sync that finds its stored fingerprint of the inputs unchanged and stops after two reads
+(`points_sync_unchanged_ms`: an exam, an appeal or a period end that changes nothing). Also the read the marketplace makes: `/api/shops/{id}/status`'s
 computation (`shop_status_ms`).
 """
 
@@ -24,7 +26,9 @@ def _p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20)[-1]
 
 
-@figures("points_recompute_ms", "points_recompute_after_decision_ms", "shop_status_ms")
+@figures(
+    "points_recompute_ms", "points_sync_unchanged_ms", "points_recompute_after_decision_ms", "shop_status_ms"
+)
 def points_recompute() -> Figures:
     setup_django()
     from django.db import transaction
@@ -91,18 +95,25 @@ def points_recompute() -> Figures:
     entries = LedgerEntry.objects.filter(shop=shop).count()
     assert entries >= CASES, entries
 
-    def timed(rounds: int) -> list[float]:
+    def timed(rounds: int, *, recompute: bool) -> list[float]:
         samples = []
         for _ in range(rounds):
             t0 = time.perf_counter()
             with transaction.atomic():
-                result = services.sanctions_sync(shop_id=shop.pk, now=now, reason="decision")
+                # recompute: the whole engine run over the shop's history, as after a decision
+                # (`inputs_changed`); otherwise the stored fingerprint says nothing has changed.
+                result = services.sanctions_sync(
+                    shop_id=shop.pk, now=now, reason="decision", inputs_changed=recompute
+                )
             samples.append((time.perf_counter() - t0) * 1000)
             assert result.ledger_lines == 0
         return samples
 
-    timed(5)
-    steady = timed(60)
+    timed(5, recompute=True)
+    steady = timed(60, recompute=True)
+    with transaction.atomic():
+        services.sanctions_sync(shop_id=shop.pk, now=now, reason="decision")  # stores the fingerprint
+    unchanged = timed(60, recompute=False)
 
     after = []
     for j in range(20):
@@ -122,6 +133,7 @@ def points_recompute() -> Figures:
         reads.append((time.perf_counter() - t0) * 1000)
     return {
         "points_recompute_ms": (round(_p95(steady), 2), "ms"),
+        "points_sync_unchanged_ms": (round(_p95(unchanged), 2), "ms"),
         "points_recompute_after_decision_ms": (round(_p95(after), 2), "ms"),
         "shop_status_ms": (round(_p95(reads), 2), "ms"),
     }

@@ -50,7 +50,7 @@ class ScreenMessageIn(BaseModel):
     text: str
 
 
-class ScreenIn(Schema):
+class ScreenIn(BaseModel):
     platform: str
     message: ScreenMessageIn | None = None  # one message …
     messages: list[ScreenMessageIn] | None = None  # … or a batch of up to 1,000

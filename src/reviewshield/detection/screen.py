@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
@@ -37,8 +37,7 @@ SENDERS = ("seller", "buyer", "system")
 _HOUR = timedelta(hours=1)
 
 
-@dataclass(frozen=True)
-class Incoming:
+class Incoming(NamedTuple):  # a thousand per batch: a tuple is the cheapest to build
     message_id: str
     conversation_id: str
     shop_id: str  # the marketplace's ids, as in chat pushes
@@ -137,7 +136,7 @@ def _check(platform: str, items: list[Incoming]) -> Platform:
 
 @dataclass
 class _Pair:
-    shop: Shop
+    shop_id: int
     buyer_id: int
     known: dict[
         str, tuple[str, ...]
@@ -155,9 +154,13 @@ def _pairs(platform: Platform, items: list[Incoming]) -> dict[tuple[str, str], _
     Read as plain rows (not model instances) with one query per kind of context: a batch of 1,000
     messages reaches hundreds of pairs and is answered while the chat backend waits.
     """
+    shop_keys = list({i.shop_id for i in items})
     shops = {
-        s.external_id: s
-        for s in Shop.objects.filter(platform=platform, external_id__in={i.shop_id for i in items})
+        external_id: pk
+        for pk, external_id in _rows(
+            f"SELECT id, external_id FROM {Shop._meta.db_table} WHERE platform_id = %s AND external_id IN %s",
+            [platform.pk, shop_keys],
+        )
     }
     keys = {member_key(platform, i.buyer_id): i.buyer_id for i in items}
     buyers: dict[str, tuple[int, dict[str, tuple[str, ...]]]] = {}
@@ -178,7 +181,7 @@ def _pairs(platform: Platform, items: list[Incoming]) -> dict[tuple[str, str], _
             pairs[key] = _Pair(shops[item.shop_id], buyer_id, known)
     if not pairs:
         return pairs
-    by_ids = {(p.shop.pk, p.buyer_id): p for p in pairs.values()}
+    by_ids = {(p.shop_id, p.buyer_id): p for p in pairs.values()}
     # Each read by the buyers alone (a pair's shop is checked here): with both lists, SQLite
     # probes a (buyer, shop) index once for every combination of the two.
     buyer_ids = sorted({b for _, b in by_ids})
@@ -347,7 +350,7 @@ def _store(
             order = orders.get(item.order_id or "")
             order_id = (
                 order[0]
-                if order is not None and pair is not None and order[1:] == (pair.shop.pk, pair.buyer_id)
+                if order is not None and pair is not None and order[1:] == (pair.shop_id, pair.buyer_id)
                 else None
             )
             v = result.verdict
@@ -356,7 +359,7 @@ def _store(
                     platform=platform,
                     message_id=item.message_id,
                     conversation_id=item.conversation_id,
-                    shop=pair.shop if pair else None,
+                    shop_id=pair.shop_id if pair else None,
                     buyer_id=pair.buyer_id if pair else None,
                     order_id=order_id,
                     sender=item.sender,
@@ -384,15 +387,15 @@ def _store(
                 and (row.categories or not row.muted)
             ):
                 by_pair[(row.shop_id, row.buyer_id)].append(row)
-        by_ids = {(p.shop.pk, p.buyer_id): p for p in pairs.values()}
+        by_ids = {(p.shop_id, p.buyer_id): p for p in pairs.values()}
         groups = []
         for key, messages in by_pair.items():
             pair = by_ids[key]
             review = pair.bad_review
             groups.append(
                 services.PairMessages(
-                    platform_id=pair.shop.platform_id,
-                    shop_id=pair.shop.pk,
+                    platform_id=platform.pk,
+                    shop_id=pair.shop_id,
                     buyer_id=pair.buyer_id,
                     review_id=review[0] if review else None,
                     review_order_id=review[1] if review else None,
