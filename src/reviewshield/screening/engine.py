@@ -51,7 +51,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cache, cached_property, lru_cache
+from functools import cache, lru_cache
 from itertools import compress, repeat
 from operator import attrgetter, call
 from types import MappingProxyType
@@ -93,41 +93,40 @@ class Context:
     open_complaint: bool = False
     buyer_known: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
-    @cached_property
+    @property
     def known_fragments(self) -> tuple[tuple[str, str], ...]:
         """(kind, folded fragment) of the buyer's known data; worked out once per buyer's data."""
-        if not self.buyer_known:
-            return ()
-        known = tuple(self.buyer_known.items())
-        try:
-            return _known_fragments(known)
-        except TypeError:  # values given as lists: the cache needs them as tuples
-            return _known_fragments(tuple((kind, tuple(values)) for kind, values in known))
-
-    @cached_property
-    def known_search(self) -> Callable[[str], bool] | None:
-        """Whether a folded text holds any of the fragments (one call for all of them)."""
-        fragments = self.known_fragments
-        return _known_search(fragments) if fragments else None
+        return _known_of(self.buyer_known).fragments if self.buyer_known else ()
 
 
-@lru_cache(maxsize=16384)
-def _known_fragments(known: tuple[tuple[str, Sequence[str]], ...]) -> tuple[tuple[str, str], ...]:
-    # The API builds a new Context for every request: folding the same buyer's data again for each
-    # batch cost more than screening the batch's texts.
-    return tuple(known_fragments(dict(known)))
+class _Known(NamedTuple):
+    fragments: tuple[tuple[str, str], ...]  # (kind, folded fragment), longest first
+    search: Callable[[str], bool] | None  # whether a folded text holds any of them
+
+
+def _known_of(buyer_known: Mapping[str, Sequence[str]]) -> _Known:
+    known = tuple(buyer_known.items())
+    try:
+        return _known_cached(known)
+    except TypeError:  # values given as lists: the cache needs them as tuples
+        return _known_cached(tuple((kind, tuple(values)) for kind, values in known))
 
 
 @lru_cache(maxsize=16384)
-def _known_search(fragments: tuple[tuple[str, str], ...]) -> Callable[[str], bool]:
+def _known_cached(known: tuple[tuple[str, Sequence[str]], ...]) -> _Known:
+    # Kept per process, by the buyer's data: the API builds new Contexts for every request, and
+    # folding the same buyer's data again for each batch cost more than screening its texts.
     # Substring tests, not one compiled pattern: compiling a pattern for each buyer a batch meets
     # for the first time cost more than all the searches (the API sees new buyers all day long).
+    fragments = tuple(known_fragments(dict(known)))
     pieces = tuple(piece for _, piece in fragments)
+    if not pieces:
+        return _Known((), None)
 
     def search(view: str) -> bool:
         return any(map(view.__contains__, pieces))
 
-    return search
+    return _Known(fragments, search)
 
 
 class Span(NamedTuple):
@@ -349,12 +348,15 @@ def _known_hits(
     if not any(map(_BUYER_KNOWN, contexts)):
         return {}
     searches: dict[int, Callable[[str], object]] = {}
+    fragments_of: dict[int, tuple[tuple[str, str], ...]] = {}
     for ctx in filter(
         _BUYER_KNOWN,
         dict(zip(seller_conversations, map(contexts.__getitem__, sellers), strict=True)).values(),
     ):
-        if (search := ctx.known_search) is not None:
-            searches[id(ctx)] = search
+        known = _known_of(ctx.buyer_known)
+        if known.search is not None:
+            searches[id(ctx)] = known.search
+            fragments_of[id(ctx)] = known.fragments
     if not searches:
         return {}
     # One search per message in a conversation with known data, called from C (operator.call).
@@ -362,7 +364,7 @@ def _known_hits(
     found: dict[int, list[tuple[str, str]]] = {}
     for k in compress(range(len(sellers)), matched):
         i, view = sellers[k], seller_views[k]
-        found[i] = [(kind, piece) for kind, piece in contexts[i].known_fragments if piece in view]
+        found[i] = [(kind, piece) for kind, piece in fragments_of[seller_conversations[k]] if piece in view]
     return found
 
 
