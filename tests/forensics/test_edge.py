@@ -110,6 +110,11 @@ def test_an_uploaded_export_is_analysed_by_the_worker_and_the_report_is_logged_e
     found = report_findings(report)
     assert {f["kind"] for f in found} == {"code_bombing", "call_flood", "late_night"}
     assert all("records" not in f for f in found)
+    # the buyer is told the export was read, and nobody else is
+    from reviewshield.outbox.models import Notification
+
+    told = Notification.objects.filter(kind="case.forensics_reported")
+    assert [(n.recipient_id, n.case_id, n.params["findings"]) for n in told] == [(cast.bob.pk, case.pk, 3)]
 
 
 def test_the_agent_reads_the_whole_report_with_its_chart_in_both_languages(cast, case):
@@ -249,6 +254,7 @@ def test_findings_raise_an_alert_in_the_agents_queue_linked_to_the_case(cast, ca
     page = as_user(cast.erin, "zh-hans").get(f"/agent/alerts/{alert.pk}/").content.decode()
     assert "验证码短信轰炸" in page and case.reference in page
     assert "询问买家" not in page  # the complaint exists already: nothing to ask the buyer
+    assert "商家的消息" not in page  # no chat messages behind a forensic alert: no empty section
     assert as_user(cast.alice).get(f"/agent/alerts/{alert.pk}/").status_code == 403
 
 

@@ -40,6 +40,7 @@ from reviewshield.forensics.models import ForensicReport, ReportStatus
 from reviewshield.forensics.parse import ExportError
 from reviewshield.forensics.report import build, canonical
 from reviewshield.marketplace.models import Review
+from reviewshield.outbox.services import notify
 from reviewshield.policy.calendar import BUSINESS_TZ
 from reviewshield.policy.ruleset import TIER_ORDER
 from reviewshield.policystore.services import ruleset_registry
@@ -163,6 +164,14 @@ def forensics_analyse(*, report_id: int, now: datetime) -> str:
                 },
             )
             alert_from_forensics(report=report, findings=report_findings(report), now=now)
+            # The buyer hears that the export they gave was read (what it found is on the case page).
+            notify(
+                recipients=[case.buyer_id],
+                kind="case.forensics_reported",
+                now=now,
+                case=case,
+                params={"findings": len(report.findings)},
+            )
     finally:
         prepared.discard()
     return "fired"
