@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reviewshield.policy import BUSINESS_TZ, RulesetRegistry
+from reviewshield.policy.ruleset import Node, Sanctions
 from reviewshield.sanctions import engine
 from reviewshield.sanctions.engine import Decision
 
@@ -274,3 +275,119 @@ def test_properties(items, exam_days, rnd):
     for (year, cls), total in engine.tallies(entries).items():
         if cls == "B" and total >= 48 and year < 2028:
             assert engine.tallies(entries).get((year + 1, "B"), 0) >= 48
+
+
+# The engine's walks skip work on the usual history (lines already in order, tallies below the next
+# node); a plain walk over the same rules is the reference they must agree with on any history.
+
+
+def _reference_penalties(entries, rules, exams=()):
+    exam_times = sorted(exams)
+    running, out, tally = {}, [], {}
+    for e in sorted(
+        entries,
+        key=lambda e: (
+            e.at,
+            {"carry": 0, "deduction": 1, "extra": 2}[e.kind],
+            e.case_id or 0,
+            e.points_class,
+        ),
+    ):
+        bucket = (e.year, e.points_class)
+        before = tally.get(bucket, 0)
+        tally[bucket] = before + e.points
+        if e.kind == "carry":
+            continue
+        crossed = engine._crossed(rules.nodes, e.points_class, before, before + e.points)
+        if not crossed:
+            continue
+        node = max(crossed, key=lambda n: n.severity)
+        key = f"{node.key}@{e.key}"
+        index = running.get(e.points_class)
+        current = None if index is None else out[index]
+        if current is not None and current.in_force(e.at) and current.node.severity >= node.severity:
+            out.append(
+                engine.Penalty(
+                    key,
+                    node,
+                    e.key,
+                    e.case_id,
+                    e.year,
+                    before + e.points,
+                    e.at,
+                    None,
+                    absorbed_by=current.key,
+                )
+            )
+            continue
+        if current is not None and current.in_force(e.at):
+            out[index] = current._replace(superseded_at=e.at)
+        running[e.points_class] = len(out)
+        out.append(
+            engine.Penalty(
+                key,
+                node,
+                e.key,
+                e.case_id,
+                e.year,
+                before + e.points,
+                e.at,
+                None if node.days is None else e.at + timedelta(days=node.days),
+                engine._lift_time(e.at, node, exam_times, rules.exam_required),
+            )
+        )
+    return out
+
+
+_nodes = st.lists(
+    st.builds(
+        Node,
+        st.sampled_from(["A", "B"]),
+        st.integers(-2, 30),
+        st.sampled_from([("hidden",), ("hidden", "no_new_listings"), ("sealed",)]),
+        st.one_of(st.none(), st.integers(1, 40)),
+        st.booleans(),
+    ).filter(lambda n: n.at != 0 or not n.repeats),  # every 0 points would divide by zero
+    max_size=6,
+)
+_entries = st.lists(
+    st.builds(
+        lambda kind, case_id, cls, year, points, hours: engine.Entry(
+            kind,
+            None if kind == "carry" else case_id,
+            cls,
+            year,
+            points,
+            at("2026-01-01 00:00") + timedelta(hours=hours),
+        ),
+        st.sampled_from(["deduction", "extra", "carry"]),
+        st.integers(1, 50),
+        st.sampled_from(["A", "B"]),
+        st.sampled_from([2026, 2027]),
+        st.integers(-8, 12),
+        st.integers(0, 24 * 60),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_entries, _nodes, st.booleans(), st.lists(st.integers(0, 24 * 60), max_size=4))
+def test_penalties_agree_with_a_plain_walk(entries, nodes, exam_required, exam_hours):
+    rules = Sanctions(nodes=tuple(nodes), exam_required=exam_required)
+    exams = [at("2026-01-01 00:00") + timedelta(hours=h) for h in exam_hours]
+    assert engine.penalties(entries, rules, exams=exams) == _reference_penalties(entries, rules, exams)
+    assert engine.by_key(entries) == {e.key: e for e in entries}
+
+
+@settings(max_examples=150, deadline=None)
+@given(tiers_strategy, st.lists(st.integers(min_value=0, max_value=900), max_size=5))
+def test_ledger_penalties_of_a_busy_history_agree_with_a_plain_walk(items, exam_days):
+    """Taobao 2021's repeating node over histories with and without decisions at the same instant."""
+    decisions = [d._replace(at=d.at.replace(minute=0)) for d in _decisions(items)]
+    exams = [at("2026-01-01 00:00") + timedelta(days=d) for d in exam_days]
+    for ruleset in (TAOBAO, T2021):
+        entries = engine.ledger(decisions, ruleset.sanctions, until=at("2028-12-31 00:00"))
+        assert engine.penalties(entries, ruleset.sanctions, exams=exams) == _reference_penalties(
+            entries, ruleset.sanctions, exams
+        )

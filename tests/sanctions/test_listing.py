@@ -221,3 +221,38 @@ def test_merged_grounds_are_the_entries_of_the_grounds(decisions, threshold):
     assert listing.merged_grounds(decisions, **kwargs) == listing.entries(
         listing.grounds(decisions, **kwargs)
     )
+
+
+# Decisions as a busy shop has them: made one after another and final a fixed window later, with
+# gaps short and long (a stretch of N may or may not lie within 12 months; an entry may end before
+# the next ground), some serious, case ids in any order and sometimes repeated.
+_in_step = st.builds(
+    lambda gaps, tiers, ids, window: [
+        Upheld(case_id, decided, tier, decided + timedelta(days=window))
+        for case_id, decided, tier in zip(
+            ids,
+            [_base + timedelta(minutes=sum(gaps[: i + 1])) for i in range(len(gaps))],
+            tiers,
+            strict=False,
+        )
+    ],
+    st.lists(st.integers(1, 60 * 24 * 500), min_size=1, max_size=30),
+    st.lists(st.sampled_from(["ordinary", "serious", "especially_serious"]), min_size=30, max_size=30),
+    st.lists(st.integers(1, 40), min_size=30, max_size=30),
+    st.integers(0, 30),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_in_step, st.integers(1, 4), st.sampled_from([1, 30, 365, 800]))
+def test_merged_grounds_in_step_are_those_of_the_general_merge(decisions, threshold, days):
+    """The one-pass merge of decisions final in the order they were made keeps exactly what the
+    general merge of every ground's row keeps."""
+    kwargs = {"serious_tiers": SERIOUS, "threshold": threshold, "days": days}
+    assert listing._in_step(decisions)
+    assert listing._merged_in_step(decisions, **kwargs) == listing._merge(
+        listing._ground_rows(decisions, **kwargs)
+    )
+    assert listing.merged_grounds(decisions, **kwargs) == listing.entries(
+        listing.grounds(decisions, **kwargs)
+    )

@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 
 from reviewshield.deadlines.claiming import deadlines_run_once
 from reviewshield.deadlines.models import Deadline
@@ -193,6 +194,54 @@ def test_jd_hundred_points_raise_a_flag_for_a_person(cast, endpoint):
     (flag,) = Flag.objects.filter(shop=cast.jd_shop)
     assert (flag.kind, flag.year, flag.points, flag.withdrawn_at) == ("contract_end", 2026, 144, None)
     assert ShopEvent.objects.filter(shop=cast.jd_shop, kind="flag_raised").count() == 1
+
+
+def test_a_flag_no_longer_given_is_withdrawn_and_one_given_again_is_raised_again(cast, endpoint):
+    for i in range(3):
+        decide(
+            cast,
+            "serious",
+            local(2026, 4, 1 + 5 * i, 10, 0),
+            shop=cast.jd_shop,
+            buyer=[cast.bob, cast.carol][i % 2],
+        )
+    # given: a flag the points no longer give, and the one they give withdrawn
+    stale = Flag.objects.create(
+        shop=cast.jd_shop,
+        key="contract_end:2025",
+        kind="contract_end",
+        year=2025,
+        points=100,
+        raised_at=START,
+    )
+    Flag.objects.filter(shop=cast.jd_shop, key="contract_end:2026").update(withdrawn_at=START, points=1)
+    now = local(2026, 5, 1, 10, 0)
+    # when
+    with transaction.atomic():
+        services.sanctions_sync(shop_id=cast.jd_shop.pk, now=now, reason="decision", inputs_changed=True)
+    # then
+    stale.refresh_from_db()
+    assert stale.withdrawn_at == now
+    flag = Flag.objects.get(shop=cast.jd_shop, key="contract_end:2026")
+    assert (flag.withdrawn_at, flag.points) == (None, 144)
+    kinds = list(
+        ShopEvent.objects.filter(shop=cast.jd_shop, at=now).order_by("pk").values_list("kind", "data")
+    )
+    assert kinds == [
+        ("flag_withdrawn", {"flag": "contract_end:2025"}),
+        ("flag_raised", {"flag": "contract_end:2026"}),
+    ]
+
+
+def test_shop_facts_come_in_order_of_decision_whatever_the_order_of_filing(cast, endpoint):
+    # given: three cases filed one after another, decided in another order (two at the same moment)
+    cases = [decide(cast, "ordinary", local(2026, 4, day, 10, 0)) for day in (20, 10, 10)]
+    # when
+    facts = services.shop_facts(cast.shop, local(2026, 5, 1, 10, 0))
+    # then: by decision time, then by id
+    expected = [cases[1].pk, cases[2].pk, cases[0].pk]
+    assert [d.case_id for d in facts.decisions] == expected
+    assert list(facts.upheld) == expected
 
 
 def test_compensation_is_marked_paid_once(cast, endpoint):

@@ -64,27 +64,36 @@ def _upheld_for_listing(facts: ShopFacts) -> list[listing.Upheld]:
         if decided_at is not None:
             decided[case_id] = max(decided.get(case_id, decided_at), decided_at)
     appealed = pending | seller_appealed | decided.keys()
-    # Per ruleset: its appeal window, and the window's length when it is plain calendar time.
+    # Per ruleset: its appeal window, and the window's length when it is plain calendar time. A
+    # shop's decisions are nearly all under one ruleset: the last one's window is kept at hand.
     windows: dict[str, tuple[Window, timedelta | None]] = {}
-    upheld = listing.Upheld
-    out = []
+    last_ruleset, window, length = "", None, None
+    # Built with `tuple.__new__`: the named tuple's own constructor is a Python call that costs
+    # twice the tuple, and a busy shop has a thousand decisions.
+    new, upheld = tuple.__new__, listing.Upheld
+    out: list[listing.Upheld] = []
+    append = out.append
     for c in facts.upheld.values():
-        if c.pk in appealed:  # the few with an appeal; the rest skip these lookups
+        if appealed and c.pk in appealed:  # the few with an appeal; the rest skip these lookups
             if c.pk in pending:
-                out.append(upheld(c.pk, c.decided_at, c.tier, None))
+                append(new(upheld, (c.pk, c.decided_at, c.tier, None)))
                 continue
             if c.pk in seller_appealed:
-                out.append(upheld(c.pk, c.decided_at, c.tier, decided[c.pk]))
+                append(new(upheld, (c.pk, c.decided_at, c.tier, decided[c.pk])))
                 continue
-        if c.ruleset_id not in windows:
-            window = registry.get(c.ruleset_id).windows["appeal"]
-            length = None
-            if window.kind == "calendar":  # what window_end does for these, without its checks
-                length = (
-                    timedelta(days=window.amount) if window.unit == "days" else timedelta(hours=window.amount)
-                )
-            windows[c.ruleset_id] = (window, length)
-        window, length = windows[c.ruleset_id]
+        if c.ruleset_id != last_ruleset or window is None:
+            if c.ruleset_id not in windows:
+                rule_window = registry.get(c.ruleset_id).windows["appeal"]
+                rule_length = None
+                if rule_window.kind == "calendar":  # what window_end does for these, without its checks
+                    rule_length = (
+                        timedelta(days=rule_window.amount)
+                        if rule_window.unit == "days"
+                        else timedelta(hours=rule_window.amount)
+                    )
+                windows[c.ruleset_id] = (rule_window, rule_length)
+            last_ruleset = c.ruleset_id
+            window, length = windows[c.ruleset_id]
         if length is not None:
             final = c.decided_at + length
         else:
@@ -93,7 +102,7 @@ def _upheld_for_listing(facts: ShopFacts) -> list[listing.Upheld]:
             final = window_end(window, c.decided_at, calendar).at
         if c.pk in decided:
             final = max(final, decided[c.pk])
-        out.append(upheld(c.pk, c.decided_at, c.tier, final))
+        append(new(upheld, (c.pk, c.decided_at, c.tier, final)))
     return out
 
 

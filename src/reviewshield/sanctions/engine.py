@@ -25,7 +25,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from operator import attrgetter
+from itertools import islice
+from operator import attrgetter, lt
 from typing import Literal, NamedTuple
 
 from reviewshield.policy.calendar import BUSINESS_TZ
@@ -186,37 +187,49 @@ def ledger(decisions: Iterable[Decision], rules: Sanctions, *, until: datetime) 
         ordered.sort(key=_BY_TIME)
     entries: list[Entry] = []
     nth_in_year: dict[int, int] = defaultdict(int)
+    b_by_year: dict[int, int] = defaultdict(int)  # each year's B points, for the carry-overs
     year_of = _local_years()
+    # Built with `tuple.__new__`: the named tuple's own constructor is a Python call that costs
+    # twice the tuple, and a busy shop has a thousand lines.
+    new, entry = tuple.__new__, Entry
     for d in ordered:
         year = year_of(d.at)
         nth_in_year[year] += 1
         if d.points > 0:
-            entries.append(Entry("deduction", d.case_id, d.points_class, year, d.points, d.at))
+            entries.append(new(entry, ("deduction", d.case_id, d.points_class, year, d.points, d.at)))
+            if d.points_class == "B":
+                b_by_year[year] += d.points
         if (
             d.extra_from_nth is not None
             and d.extra_class is not None
             and d.extra_points > 0
             and nth_in_year[year] >= d.extra_from_nth
         ):
-            entries.append(Entry("extra", d.case_id, d.extra_class, year, d.extra_points, d.at))
+            entries.append(new(entry, ("extra", d.case_id, d.extra_class, year, d.extra_points, d.at)))
+            if d.extra_class == "B":
+                b_by_year[year] += d.extra_points
     if not entries:
         return entries
     # Carry B over each year end that has passed: a year's closing B tally (its carry-in included)
     # at or above keep_b_from opens the next year.
-    b_by_year: dict[int, int] = defaultdict(int)
-    for e in entries:
-        if e.points_class == "B":
-            b_by_year[e.year] += e.points
     carries: list[Entry] = []
     carry = 0
-    year = min(e.year for e in entries)
+    year = entries[0].year  # the earliest: lines are made in time order, and years follow time
     while year_end(year) <= until:
         closing = carry + b_by_year.get(year, 0)
         carry = closing if closing >= rules.keep_b_from else 0
         if carry:
             carries.append(Entry("carry", None, "B", year + 1, carry, year_end(year)))
         year += 1
-    return _in_entry_order(entries + carries)
+    if carries:
+        entries += carries
+    return _put_in_entry_order(entries)
+
+
+def by_key(entries: Iterable[Entry]) -> dict[str, Entry]:
+    """`{e.key: e for e in entries}`, with the key written out: a busy shop's thousand lines are
+    keyed on every sync, and the property's call costs half as much as the key itself."""
+    return {f"{e.kind}:{e.case_id or 0}:{e.points_class}:{e.year}": e for e in entries}
 
 
 def _entry_order(e: Entry) -> tuple[datetime, int, int, str]:
@@ -228,7 +241,14 @@ def _entry_order(e: Entry) -> tuple[datetime, int, int, str]:
 # ledger), where a sort of data already in order would move nothing.
 
 
+def _increasing(instants: Sequence[datetime]) -> bool:
+    """Whether each instant is strictly after the one before (compared in C, not a loop of Python)."""
+    return all(map(lt, instants, islice(instants, 1, None)))
+
+
 def _in_time_order(decisions: Sequence[Decision]) -> bool:
+    if _increasing([d.at for d in decisions]):  # the usual case: no two at the same instant
+        return True
     for i in range(1, len(decisions)):
         a, b = decisions[i - 1], decisions[i]
         if a.at > b.at or (a.at == b.at and a.case_id > b.case_id):
@@ -238,7 +258,13 @@ def _in_time_order(decisions: Sequence[Decision]) -> bool:
 
 def _in_entry_order(entries: Iterable[Entry]) -> list[Entry]:
     """The entries sorted by `_entry_order` (a new list)."""
-    out = list(entries)
+    return _put_in_entry_order(list(entries))
+
+
+def _put_in_entry_order(out: list[Entry]) -> list[Entry]:
+    """`out` sorted by `_entry_order`, in place."""
+    if _increasing([e.at for e in out]):  # the usual case: no two at the same instant
+        return out
     for i in range(1, len(out)):
         a, b = out[i - 1], out[i]
         if a.at < b.at:
@@ -284,6 +310,27 @@ def _lift_time(
     return max(end, exams[i])
 
 
+_NEVER = float("inf")
+
+
+def _next_node_at(nodes: Sequence[Node], tally: int) -> float:
+    """The lowest tally above `tally` at which one of `nodes` (of one class) is reached — so that
+    `_crossed(nodes, cls, tally, after)` is empty for every `after` from `tally` up to below it."""
+    lowest = _NEVER
+    for node in nodes:
+        if node.repeats:
+            if node.at <= 0:
+                return tally  # no such bound: every entry goes through `_crossed`
+            reached = (tally // node.at + 1) * node.at
+        elif node.at > tally:
+            reached = node.at
+        else:
+            continue
+        if reached < lowest:
+            lowest = reached
+    return lowest
+
+
 def penalties(entries: Sequence[Entry], rules: Sanctions, *, exams: Iterable[datetime] = ()) -> list[Penalty]:
     """Walk the ledger in time order and say which node penalties apply, which were absorbed by a
     heavier running one, and when each ends, is superseded or lifted."""
@@ -291,49 +338,49 @@ def penalties(entries: Sequence[Entry], rules: Sanctions, *, exams: Iterable[dat
     running: dict[str, int] = {}  # class -> index in `out` of the penalty last applied in that class
     out: list[Penalty] = []
     tally: dict[tuple[int, str], int] = defaultdict(int)
+    # For each tally, the next points at which a node of its class is reached: most entries stay
+    # below it and need no look at the nodes (a busy shop's thousand lines reach a node every few).
+    next_node: dict[tuple[int, str], float] = {}
     nodes_of: dict[str, list[Node]] = {}  # the ruleset's nodes of each class, in its order
     for node in rules.nodes:
         nodes_of.setdefault(node.points_class, []).append(node)
     for e in _in_entry_order(entries):
         bucket = (e.year, e.points_class)
         before = tally[bucket]
-        tally[bucket] = before + e.points
+        after = before + e.points
+        tally[bucket] = after
+        bound = next_node.get(bucket)
+        if bound is not None and before <= after < bound:
+            continue  # no node between `before` and `after` (a carry-over reaches none anyway)
+        nodes = nodes_of.get(e.points_class, ())
+        next_node[bucket] = _next_node_at(nodes, after)
         if e.kind == "carry":
             continue  # a carry-over continues last year's tally; it reaches no node by itself
-        crossed = _crossed(nodes_of.get(e.points_class, ()), e.points_class, before, before + e.points)
+        crossed = _crossed(nodes, e.points_class, before, after)
         if not crossed:
             continue
         node = max(crossed, key=lambda n: n.severity)
-        key = f"{node.key}@{e.key}"
+        entry_key = e.key
+        key = f"{node.key}@{entry_key}"
         index = running.get(e.points_class)
         current = None if index is None else out[index]
         if current is not None and current.in_force(e.at) and current.node.severity >= node.severity:
             out.append(
-                Penalty(
-                    key=key,
-                    node=node,
-                    entry_key=e.key,
-                    case_id=e.case_id,
-                    year=e.year,
-                    points_after=before + e.points,
-                    started_at=e.at,
-                    ends_at=None,
-                    absorbed_by=current.key,
-                )
+                Penalty(key, node, entry_key, e.case_id, e.year, after, e.at, None, absorbed_by=current.key)
             )
             continue
         if index is not None and current is not None and current.in_force(e.at):
             out[index] = _replace(current, superseded_at=e.at)
         penalty = Penalty(
-            key=key,
-            node=node,
-            entry_key=e.key,
-            case_id=e.case_id,
-            year=e.year,
-            points_after=before + e.points,
-            started_at=e.at,
-            ends_at=None if node.days is None else e.at + timedelta(days=node.days),
-            lifted_at=_lift_time(e.at, node, exam_times, rules.exam_required),
+            key,
+            node,
+            entry_key,
+            e.case_id,
+            e.year,
+            after,
+            e.at,
+            None if node.days is None else e.at + timedelta(days=node.days),
+            _lift_time(e.at, node, exam_times, rules.exam_required),
         )
         running[e.points_class] = len(out)
         out.append(penalty)

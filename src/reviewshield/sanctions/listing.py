@@ -21,7 +21,8 @@ import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from operator import attrgetter, itemgetter
+from itertools import islice
+from operator import attrgetter, itemgetter, lt
 from typing import Any, Literal, NamedTuple
 
 from reviewshield.policy.calendar import BUSINESS_TZ
@@ -238,7 +239,75 @@ def merged_grounds(
     decisions: Iterable[Upheld], *, serious_tiers: Sequence[str], threshold: int, days: int
 ) -> list[Ground]:
     """`entries(grounds(...))`, without building the Ground of every decision on the way."""
-    return _merge(_ground_rows(decisions, serious_tiers=serious_tiers, threshold=threshold, days=days))
+    final = [d for d in decisions if d.final_at is not None]
+    if threshold >= 1 and _in_step(final):
+        return _merged_in_step(final, serious_tiers=serious_tiers, threshold=threshold, days=days)
+    return _merge(_ground_rows(final, serious_tiers=serious_tiers, threshold=threshold, days=days))
+
+
+def _in_step(final: Sequence[Upheld]) -> bool:
+    """Whether the decisions (all final) became final strictly one after another, in the order they
+    were made — as a busy shop's do, each a fixed window after its decision. Then no two grounds
+    share a listing date but the two of one decision, and each decision only extends the stretch."""
+    finals = [d.final_at for d in final if d.final_at is not None]  # all of them
+    if not all(map(lt, finals, islice(finals, 1, None))):  # compared in C, not a loop of Python
+        return False
+    decided = [d.decided_at for d in final]
+    if all(map(lt, decided, islice(decided, 1, None))):
+        return True
+    for i in range(1, len(final)):  # some made at the same instant: their case ids decide
+        a, b = final[i - 1], final[i]
+        if a.decided_at > b.decided_at or (a.decided_at == b.decided_at and a.case_id >= b.case_id):
+            return False
+    return True
+
+
+def _merged_in_step(
+    final: Sequence[Upheld], *, serious_tiers: Sequence[str], threshold: int, days: int
+) -> list[Ground]:
+    """`_merge(_ground_rows(final))` for decisions `_in_step`, in one pass and without a row per ground.
+
+    The rows would come sorted by listing date, a decision's `repeated:` before its `serious:`, so
+    each is merged as it is found. A repeated ground rests on the N decisions up to its own; the
+    next one's window overlaps it, so an open entry only takes the decisions it does not hold yet.
+    Cases stay a list until the end: the ordered set `_merge` builds is its first occurrences."""
+    span = timedelta(days=days)
+    decided = [d.decided_at for d in final]
+    ids = [d.case_id for d in final]
+    runs: list[list[Any]] = []  # [key, reason, case ids (in order, maybe repeated), listed_from, until]
+    repeated: list[Any] | None = None  # the open run of each reason
+    serious: list[Any] | None = None
+    held = -1  # the last position of `final` the open repeated run holds
+    for i, d in enumerate(final):
+        final_at: datetime = d.final_at  # type: ignore[assignment]  # all final
+        first = i - threshold + 1
+        if first >= 0:
+            gap = d.decided_at - decided[first]
+            if gap < _SURELY_WITHIN or (
+                gap <= _SURELY_BEYOND and months_later(decided[first], 12) > d.decided_at
+            ):
+                until = final_at + span
+                if repeated is not None and final_at <= repeated[4]:
+                    repeated[2].extend(ids[first if first > held else held + 1 : i + 1])
+                    if until > repeated[4]:
+                        repeated[4] = until
+                else:
+                    repeated = [f"repeated:{d.case_id}", "repeated", ids[first : i + 1], final_at, until]
+                    runs.append(repeated)
+                held = i
+        if d.tier in serious_tiers:
+            until = final_at + span
+            if serious is not None and final_at <= serious[4]:
+                serious[2].append(d.case_id)
+                if until > serious[4]:
+                    serious[4] = until
+            else:
+                serious = [f"serious:{d.case_id}", "serious", [d.case_id], final_at, until]
+                runs.append(serious)
+    return [
+        Ground(key, reason, tuple(dict.fromkeys(cases)), listed_from, until)
+        for key, reason, cases, listed_from, until in runs
+    ]
 
 
 def listing(all_grounds: Iterable[Ground], *, at: datetime) -> Listing:

@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from itertools import islice
+from operator import itemgetter, lt
 from typing import Any, NamedTuple
 
 from django.db import connection, transaction
@@ -98,6 +100,7 @@ class ShopFacts:
 
 
 _MISSING: Any = object()
+_BY_DECISION = itemgetter(2, 0)  # (decided_at, id) of a `shop_facts` row
 
 
 def shop_facts(shop: Shop, now: datetime) -> ShopFacts:
@@ -110,17 +113,33 @@ def shop_facts(shop: Shop, now: datetime) -> ShopFacts:
     sql = (
         f"SELECT id, reference, {decided}, tier, ruleset_id, points, points_class, buyer_id, money_to_buyer,"
         f" order_id FROM {Case._meta.db_table}"
-        " WHERE shop_id = %s AND status = %s AND decided_at IS NOT NULL ORDER BY decided_at, id"
+        " WHERE shop_id = %s AND status = %s AND decided_at IS NOT NULL ORDER BY id"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [shop.pk, CaseStatus.UPHELD.value])
         rows = cursor.fetchall()
-    decisions = []
-    upheld = {}
-    # What each (ruleset, tier) adds from the nth case of a year, looked up once per pair.
+    # Wanted in order of decision (decided_at, id). In order of id the database reads them straight
+    # from the shop's index, where ordering by decided_at has it sort every row; cases are nearly
+    # always decided in the order they were filed, so here the order is only checked. The raw
+    # values compare as the database orders them (UTC text on SQLite, timestamps on PostgreSQL).
+    decided_raws = [row[2] for row in rows]
+    if not all(map(lt, decided_raws, islice(decided_raws, 1, None))):
+        rows.sort(key=_BY_DECISION)
+    decisions: list[engine.Decision] = []
+    upheld: dict[int, UpheldCase] = {}
+    # What each (ruleset, tier) adds from the nth case of a year, looked up once per pair (and the
+    # last pair kept at hand: a shop's cases run in long stretches of one ruleset and tier).
     extras: dict[tuple[str, str], tuple[int | None, int, PointsClass | None]] = {}
+    last_pair: tuple[str, str] | None = None
+    extra_from_nth: int | None = None
+    extra_points = 0
+    extra_class: PointsClass | None = None
     # A shop's cases share a few amounts: each raw value is converted to cents once.
     amounts: dict[Any, Decimal | None] = {None: None}
+    # The named tuples are built with `tuple.__new__`: their own constructor is a Python function
+    # call that costs twice the tuple (two of them per decision, a thousand decisions per sync).
+    new, decision, upheld_case = tuple.__new__, engine.Decision, UpheldCase
+    parse = datetime.fromisoformat
     for (
         pk,
         reference,
@@ -133,33 +152,49 @@ def shop_facts(shop: Shop, now: datetime) -> ShopFacts:
         money_raw,
         order_id,
     ) in rows:
-        decided_at = _aware(decided_raw)
-        key = (ruleset_id, tier_name)
-        extra = extras.get(key)
-        if extra is None:
-            tier = registry.get(ruleset_id).tiers.get(tier_name)
-            extra = extras[key] = (
-                (tier.extra_points_from_nth_case, tier.extra_points, tier.extra_points_class)
-                if tier
-                else (None, 0, None)
-            )
+        if type(decided_raw) is str:
+            try:
+                decided_at = parse(decided_raw + "+00:00")  # as `_aware`, without its call
+            except ValueError:
+                decided_at = _aware(decided_raw)
+        else:
+            decided_at = _aware(decided_raw)
+        if last_pair is None or last_pair[0] != ruleset_id or last_pair[1] != tier_name:
+            last_pair = (ruleset_id, tier_name)
+            extra = extras.get(last_pair)
+            if extra is None:
+                tier = registry.get(ruleset_id).tiers.get(tier_name)
+                extra = extras[last_pair] = (
+                    (tier.extra_points_from_nth_case, tier.extra_points, tier.extra_points_class)
+                    if tier
+                    else (None, 0, None)
+                )
+            extra_from_nth, extra_points, extra_class = extra
         money = amounts.get(money_raw, _MISSING)
         if money is _MISSING:
             money = amounts[money_raw] = Decimal(str(money_raw)).quantize(CENTS)
-        extra_from_nth, extra_points, extra_class = extra
         decisions.append(
-            engine.Decision(
-                pk, decided_at, points or 0, points_class or "A", extra_from_nth, extra_points, extra_class
+            new(
+                decision,
+                (pk, decided_at, points or 0, points_class or "A", extra_from_nth, extra_points, extra_class),
             )
         )
-        upheld[pk] = UpheldCase(pk, reference, buyer_id, order_id, money, decided_at, tier_name, ruleset_id)
+        upheld[pk] = new(
+            upheld_case, (pk, reference, buyer_id, order_id, money, decided_at, tier_name, ruleset_id)
+        )
     # The nodes are those of the ruleset of the shop's latest decision, or the one in force now.
     ruleset = (
         registry.get(rows[-1][4])
         if rows
         else registry.in_force(platform=shop.platform_id, filed_at=now, paid_at=None)
     )
-    exams = list(ExamPass.objects.filter(shop_id=shop.pk).values_list("passed_at", flat=True))
+    # By hand as well: building the query cost more than running it (a shop has a few exams).
+    exams = [
+        _aware(passed_at)
+        for (passed_at,) in _fetch(
+            f"SELECT passed_at FROM {ExamPass._meta.db_table} WHERE shop_id = %s", shop.pk
+        )
+    ]
     return ShopFacts(shop, ruleset, decisions, sorted(exams), upheld)
 
 
@@ -248,7 +283,10 @@ def sanctions_sync(
             endpoints=endpoints,
         )
     if inputs_changed:
-        SyncState.objects.filter(shop_id=shop.pk).delete()
+        # Written by hand: the ORM's delete (its collector, its signals check) costs ten times the
+        # statement, and nothing points at a sync state.
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {SyncState._meta.db_table} WHERE shop_id = %s", [shop.pk])
     elif state is None:
         SyncState.objects.create(shop_id=shop.pk, inputs=inputs, synced_at=now, valid_until=valid_until)
     else:
@@ -334,20 +372,28 @@ def _sync(
     # 1. The ledger: append what is missing, with the opposite sign what no longer stands.
     # Summed here rather than with GROUP BY, which has the database sort a thousand keys to group
     # lines that are nearly all alone under their key (a second line only ever corrects the first).
-    held: dict[str, int] = {}
-    for key, points in _raw_rows(LedgerEntry.objects.filter(shop_id=shop.pk).values_list("key", "points")):
-        held[key] = held.get(key, 0) + points
-    wanted = {e.key: e for e in entries}
+    rows = _fetch(f'SELECT "key", points FROM {LedgerEntry._meta.db_table} WHERE shop_id = %s', shop.pk)
+    held: dict[str, int] = dict(rows)  # nearly always a line per key: built in one call
+    if len(held) != len(rows):  # some key has a correction: sum its lines
+        held = {}
+        for key, points in rows:
+            held[key] = held.get(key, 0) + points
+    wanted = engine.by_key(entries)
     gone = [key for key, total in held.items() if total and key not in wanted]
     meta = {}
-    for row in LedgerEntry.objects.filter(shop_id=shop.pk, key__in=gone).values(
-        "key", "kind", "case_id", "year", "points_class", "effective_at"
+    for row in (
+        LedgerEntry.objects.filter(shop_id=shop.pk, key__in=gone).values(
+            "key", "kind", "case_id", "year", "points_class", "effective_at"
+        )
+        if gone  # nearly always nothing is gone: not even the query is built
+        else ()
     ):
         meta.setdefault(row["key"], row)
     lines = []
     # Lines for what should be, then for what no longer should (a held key that sums to zero
-    # needs none, so `gone` is all of the rest).
-    for key in [*wanted, *gone]:
+    # needs none, so `gone` is all of the rest). Most wanted lines are held as they are.
+    changed = [key for key, e in wanted.items() if e.points != held.get(key, 0)]
+    for key in [*changed, *gone]:
         e = wanted.get(key)
         diff = (e.points if e else 0) - (held.get(key) or 0)
         if diff == 0:
@@ -368,13 +414,16 @@ def _sync(
                 recorded_at=now,
             )
         )
-    LedgerEntry.objects.bulk_create(lines)
+    if lines:
+        LedgerEntry.objects.bulk_create(lines)
     result.ledger_lines = len(lines)
 
     # 2. Penalties: what should exist, in which state now.
     planned = engine.penalties(entries, rules, exams=facts.exams)
     # Only keys and states are read (cheap); the few rows that change are loaded one by one.
-    stored_states = dict(Penalty.objects.filter(shop_id=shop.pk).values_list("key", "state"))
+    stored_states = dict(
+        _fetch(f'SELECT "key", state FROM {Penalty._meta.db_table} WHERE shop_id = %s', shop.pk)
+    )
     events: list[ShopEvent] = []
     hooks: list[tuple[str, Payload]] = []
     for p in planned:
@@ -440,20 +489,22 @@ def _sync(
         f.key: f for f in engine.flags(entries, contract_end_points=facts.ruleset.contract_end_points)
     }
     # One read for both steps below: a shop has a flag a year at most, and the two steps touch
-    # different keys (those no longer wanted, those wanted).
-    stored_flags = list(Flag.objects.filter(shop_id=shop.pk))
-    for flag in stored_flags:
-        if flag.withdrawn_at is not None or flag.key in wanted_flags:
+    # different keys (those no longer wanted, those wanted). Read by hand as plain values: nearly
+    # every sync changes none, and the ORM cost more than the query; a flag that changes is loaded.
+    stored_flags = _fetch(
+        f'SELECT id, "key", withdrawn_at IS NOT NULL FROM {Flag._meta.db_table} WHERE shop_id = %s', shop.pk
+    )
+    for pk, key, withdrawn in stored_flags:
+        if withdrawn or key in wanted_flags:
             continue
+        flag = Flag.objects.get(pk=pk)
         flag.withdrawn_at = now
         flag.save(update_fields=["withdrawn_at"])
-        events.append(
-            ShopEvent(shop=shop, kind="flag_withdrawn", actor=actor, at=now, data={"flag": flag.key})
-        )
-    known_flags = {f.key: f for f in stored_flags if f.key in wanted_flags}
+        events.append(ShopEvent(shop=shop, kind="flag_withdrawn", actor=actor, at=now, data={"flag": key}))
+    known_flags = {key: (pk, withdrawn) for pk, key, withdrawn in stored_flags if key in wanted_flags}
     for key, f in wanted_flags.items():
-        existing = known_flags.get(key)
-        if existing is None:
+        known = known_flags.get(key)
+        if known is None:
             Flag.objects.create(shop=shop, key=key, kind=f.kind, year=f.year, points=f.points, raised_at=now)
             events.append(
                 ShopEvent(
@@ -464,7 +515,8 @@ def _sync(
                     data={"flag": key, "kind": f.kind, "year": f.year, "points": f.points},
                 )
             )
-        elif existing.withdrawn_at is not None:
+        elif known[1]:  # withdrawn: raised again
+            existing = Flag.objects.get(pk=known[0])
             existing.withdrawn_at = None
             existing.points = f.points
             existing.save(update_fields=["withdrawn_at", "points"])
@@ -565,6 +617,15 @@ def _raw_rows(query: QuerySet[Any, Any]) -> list[tuple[Any, ...]]:
     """The rows of a `values_list` query as the driver returns them: for columns that need no
     conversion (text, integers), the ORM's per-value converters and chunked reads only cost time."""
     sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _fetch(sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """The rows of a query written by hand, as the driver returns them: for the small per-sync reads
+    (a shop's ledger keys, penalty states, flags, exams), building the query with the ORM cost as
+    much as running it."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
