@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from django.db import connection, transaction
@@ -29,6 +29,7 @@ from reviewshield.detection.models import ChatMute, ScreenedMessage
 from reviewshield.errors import ValidationFailed
 from reviewshield.marketplace.models import Order, Platform, Rating, Review, Shop
 from reviewshield.marketplace.services import member_key
+from reviewshield.rawsql import rows, stored_time
 from reviewshield.screening import Context, Lexicon, Message, Reason, Verdict, screen
 
 MAX_BATCH = 1000
@@ -157,17 +158,18 @@ def _pairs(platform: Platform, items: list[Incoming]) -> dict[tuple[str, str], _
     shop_keys = list({i.shop_id for i in items})
     shops = {
         external_id: pk
-        for pk, external_id in _rows(
+        for pk, external_id in rows(
             f"SELECT id, external_id FROM {Shop._meta.db_table} WHERE platform_id = %s AND external_id IN %s",
-            [platform.pk, shop_keys],
+            platform.pk,
+            shop_keys,
         )
     }
     keys = {member_key(platform, i.buyer_id): i.buyer_id for i in items}
     buyers: dict[str, tuple[int, dict[str, tuple[str, ...]]]] = {}
     user = User._meta.db_table
-    for pk, external_id, *values in _rows(
+    for pk, external_id, *values in rows(
         f"SELECT id, external_id, real_name, phone, address, email FROM {user} WHERE external_id IN %s",
-        [list(keys)],
+        list(keys),
     ):
         known = {
             kind: (value,) for kind, value in zip(KNOWN_KINDS, values, strict=True) if value and value.strip()
@@ -186,32 +188,34 @@ def _pairs(platform: Platform, items: list[Incoming]) -> dict[tuple[str, str], _
     # probes a (buyer, shop) index once for every combination of the two.
     buyer_ids = sorted({b for _, b in by_ids})
     review, order = Review._meta.db_table, Order._meta.db_table
-    for review_id, order_id, shop_id, buyer_id, posted_at in _rows(
+    for review_id, order_id, shop_id, buyer_id, posted_at in rows(
         f"SELECT r.id, r.order_id, o.shop_id, o.buyer_id, r.posted_at FROM {review} r"
         f" JOIN {order} o ON o.id = r.order_id WHERE r.rating = %s AND o.buyer_id IN %s"
         " ORDER BY r.posted_at, r.id",
-        [Rating.BAD, buyer_ids],
+        Rating.BAD,
+        buyer_ids,
     ):
         pair = by_ids.get((shop_id, buyer_id))
         if pair is not None:
-            pair.bad_review = (review_id, order_id, _aware(posted_at))  # the latest wins
-    for shop_id, buyer_id in _rows(
+            pair.bad_review = (review_id, order_id, stored_time(posted_at))  # the latest wins
+    for shop_id, buyer_id in rows(
         f"SELECT shop_id, buyer_id FROM {Case._meta.db_table} WHERE buyer_id IN %s AND status IN %s",
-        [buyer_ids, list(OPEN_STATUSES)],
+        buyer_ids,
+        list(OPEN_STATUSES),
     ):
         if (shop_id, buyer_id) in by_ids:
             by_ids[(shop_id, buyer_id)].open_complaint = True
-    for shop_id, buyer_id in _rows(
+    for shop_id, buyer_id in rows(
         f"SELECT shop_id, buyer_id FROM {ChatMute._meta.db_table} WHERE buyer_id IN %s AND lifted_at IS NULL",
-        [buyer_ids],
+        buyer_ids,
     ):
         if (shop_id, buyer_id) in by_ids:
             by_ids[(shop_id, buyer_id)].muted = True
     conversations = {
         pk: pair
-        for pk, shop_id, buyer_id in _rows(
+        for pk, shop_id, buyer_id in rows(
             f"SELECT id, shop_id, buyer_id FROM {ChatConversation._meta.db_table} WHERE buyer_id IN %s",
-            [buyer_ids],
+            buyer_ids,
         )
         if (pair := by_ids.get((shop_id, buyer_id))) is not None
     }
@@ -219,47 +223,16 @@ def _pairs(platform: Platform, items: list[Incoming]) -> dict[tuple[str, str], _
         earliest = min(i.sent_at for i in items)
         latest = max(i.sent_at for i in items)
         adapt = connection.ops.adapt_datetimefield_value
-        for conversation_id, sent_at, external_id, text in _rows(
+        for conversation_id, sent_at, external_id, text in rows(
             f"SELECT conversation_id, sent_at, external_id, text FROM {ChatMessage._meta.db_table}"
             " WHERE conversation_id IN %s AND sender = %s AND sent_at >= %s AND sent_at < %s",
-            [sorted(conversations), "seller", adapt(earliest - _HOUR), adapt(latest)],
+            sorted(conversations),
+            "seller",
+            adapt(earliest - _HOUR),
+            adapt(latest),
         ):
-            conversations[conversation_id].recent.append((_aware(sent_at), external_id, text))
+            conversations[conversation_id].recent.append((stored_time(sent_at), external_id, text))
     return pairs
-
-
-def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-    """Run a read whose `IN %s` placeholders take lists, and return its rows.
-
-    The context reads of a batch pass hundreds of ids each: written as SQL here because the ORM
-    prepares every id of an `__in` list one by one (about 2 ms a read, more than the read itself).
-    Plain SQL that SQLite and PostgreSQL both take; the values are always parameters.
-    """
-    parts = sql.split("IN %s")
-    lists = [p for p in params if isinstance(p, list)]
-    if len(lists) != len(parts) - 1:
-        raise ValueError("give one list for each IN %s, in order")
-    if not all(lists):
-        return []  # IN () matches nothing (and is no SQL)
-    text = parts[0]
-    for values, rest in zip(lists, parts[1:], strict=True):
-        text += "IN (" + ", ".join(["%s"] * len(values)) + ")" + rest
-    flat: list[Any] = []
-    for param in params:  # in the order of the placeholders
-        if isinstance(param, list):
-            flat.extend(param)
-        else:
-            flat.append(param)
-    with connection.cursor() as cursor:
-        cursor.execute(text, flat)
-        return cursor.fetchall()
-
-
-def _aware(value: Any) -> datetime:
-    """A stored time as an aware datetime (SQLite hands back its text, in UTC)."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 KNOWN_KINDS = ("name", "phone", "address", "other")  # real_name, phone, address, email

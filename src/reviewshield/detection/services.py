@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from reviewshield.accounts.models import User
@@ -42,6 +42,7 @@ from reviewshield.evidence.log import log_enqueue, log_enqueue_many
 from reviewshield.localtime import format_local, to_local
 from reviewshield.marketplace.models import Order, Review, Shop
 from reviewshield.outbox.services import notify
+from reviewshield.rawsql import update_rows
 from reviewshield.screening import CATEGORIES
 
 S = AlertStatus
@@ -277,7 +278,7 @@ def alerts_from_screening(groups: Sequence[PairMessages], *, now: datetime) -> l
         out.append(alert)
     Alert.objects.bulk_create(created)
     if changed:
-        _update_rows(
+        update_rows(
             Alert,
             list({a.pk: a for a in changed}.values()),
             ["action", "categories", "message_count", "first_at", "last_at", "version"],
@@ -299,25 +300,6 @@ def alerts_from_screening(groups: Sequence[PairMessages], *, now: datetime) -> l
         if saved:
             ScreenedMessage.objects.filter(pk__in=saved).update(alert=alert)
     return out
-
-
-def _update_rows(model: Any, rows: Sequence[Any], fields: Sequence[str]) -> None:
-    """Write these fields of saved rows: one statement run for each row (executemany).
-
-    Not `bulk_update`: its one statement of CASE expressions per field took longer to build than
-    the rest of a screening batch's writes together.
-    """
-    columns = [model._meta.get_field(name) for name in fields]
-    table = connection.ops.quote_name(model._meta.db_table)
-    sets = ", ".join(f"{connection.ops.quote_name(c.column)} = %s" for c in columns)
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {table} SET {sets} WHERE id = %s",
-            [
-                [c.get_db_prep_save(getattr(row, c.attname), connection) for c in columns] + [row.pk]
-                for row in rows
-            ],
-        )
 
 
 def alert_from_screening(

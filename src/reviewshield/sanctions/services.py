@@ -15,16 +15,17 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from itertools import islice
 from operator import itemgetter, lt
 from typing import Any, NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import QuerySet, Sum
+from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
+from reviewshield import rawsql
 from reviewshield.accounts.models import Role, User
 from reviewshield.cases.models import Case, CaseStatus
 from reviewshield.deadlines.scheduling import deadline_schedule
@@ -36,6 +37,7 @@ from reviewshield.policy import Ruleset
 from reviewshield.policy.ruleset import PointsClass
 from reviewshield.policystore.models import HolidayOverride
 from reviewshield.policystore.services import ruleset_registry
+from reviewshield.rawsql import stored_time
 from reviewshield.runtime import gc_paused
 from reviewshield.sanctions import engine
 from reviewshield.sanctions.blacklist import blacklist_sync
@@ -115,9 +117,7 @@ def shop_facts(shop: Shop, now: datetime) -> ShopFacts:
         f" order_id FROM {Case._meta.db_table}"
         " WHERE shop_id = %s AND status = %s AND decided_at IS NOT NULL ORDER BY id"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [shop.pk, CaseStatus.UPHELD.value])
-        rows = cursor.fetchall()
+    rows = rawsql.rows(sql, shop.pk, CaseStatus.UPHELD.value)
     # Wanted in order of decision (decided_at, id). In order of id the database reads them straight
     # from the shop's index, where ordering by decided_at has it sort every row; cases are nearly
     # always decided in the order they were filed, so here the order is only checked. The raw
@@ -156,9 +156,9 @@ def shop_facts(shop: Shop, now: datetime) -> ShopFacts:
             try:
                 decided_at = parse(decided_raw + "+00:00")  # as `_aware`, without its call
             except ValueError:
-                decided_at = _aware(decided_raw)
+                decided_at = stored_time(decided_raw)
         else:
-            decided_at = _aware(decided_raw)
+            decided_at = stored_time(decided_raw)
         if last_pair is None or last_pair[0] != ruleset_id or last_pair[1] != tier_name:
             last_pair = (ruleset_id, tier_name)
             extra = extras.get(last_pair)
@@ -190,23 +190,12 @@ def shop_facts(shop: Shop, now: datetime) -> ShopFacts:
     )
     # By hand as well: building the query cost more than running it (a shop has a few exams).
     exams = [
-        _aware(passed_at)
-        for (passed_at,) in _fetch(
+        stored_time(passed_at)
+        for (passed_at,) in rawsql.rows(
             f"SELECT passed_at FROM {ExamPass._meta.db_table} WHERE shop_id = %s", shop.pk
         )
     ]
     return ShopFacts(shop, ruleset, decisions, sorted(exams), upheld)
-
-
-def _aware(value: Any) -> datetime:
-    if isinstance(value, str):  # SQLite keeps UTC as text without an offset
-        try:
-            # Parsed with the offset appended: one C call, where `.replace(tzinfo=UTC)` after the
-            # parse costs several times the parse itself (a thousand rows per sync).
-            return datetime.fromisoformat(value + "+00:00")
-        except ValueError:
-            return datetime.fromisoformat(value).replace(tzinfo=UTC)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _state(p: engine.Penalty, now: datetime) -> str:
@@ -341,14 +330,12 @@ def _inputs_fingerprint(shop_id: int) -> tuple[str, _State | None]:
         f" FROM {appeal} ap JOIN {case} ac ON ac.id = ap.case_id WHERE ac.shop_id = %s) a,"
         f" (SELECT COUNT(*) AS n, MAX(updated_at) AS latest FROM {holiday}) h"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [shop_id, shop_id, shop_id, shop_id, CaseStatus.UPHELD.value, shop_id, shop_id])
-        row = cursor.fetchone()
+    row = rawsql.rows(sql, shop_id, shop_id, shop_id, shop_id, CaseStatus.UPHELD.value, shop_id, shop_id)[0]
     digest = hashlib.blake2b(repr((row[:-3], _registry_fingerprint())).encode(), digest_size=16).hexdigest()
     stored, synced_at, valid_until = row[-3:]
     if stored is None:
         return digest, None
-    return digest, _State(stored, _aware(synced_at), _aware(valid_until))
+    return digest, _State(stored, stored_time(synced_at), stored_time(valid_until))
 
 
 def _sync(
@@ -372,7 +359,7 @@ def _sync(
     # 1. The ledger: append what is missing, with the opposite sign what no longer stands.
     # Summed here rather than with GROUP BY, which has the database sort a thousand keys to group
     # lines that are nearly all alone under their key (a second line only ever corrects the first).
-    rows = _fetch(f'SELECT "key", points FROM {LedgerEntry._meta.db_table} WHERE shop_id = %s', shop.pk)
+    rows = rawsql.rows(f'SELECT "key", points FROM {LedgerEntry._meta.db_table} WHERE shop_id = %s', shop.pk)
     held: dict[str, int] = dict(rows)  # nearly always a line per key: built in one call
     if len(held) != len(rows):  # some key has a correction: sum its lines
         held = {}
@@ -422,7 +409,7 @@ def _sync(
     planned = engine.penalties(entries, rules, exams=facts.exams)
     # Only keys and states are read (cheap); the few rows that change are loaded one by one.
     stored_states = dict(
-        _fetch(f'SELECT "key", state FROM {Penalty._meta.db_table} WHERE shop_id = %s', shop.pk)
+        rawsql.rows(f'SELECT "key", state FROM {Penalty._meta.db_table} WHERE shop_id = %s', shop.pk)
     )
     events: list[ShopEvent] = []
     hooks: list[tuple[str, Payload]] = []
@@ -491,7 +478,7 @@ def _sync(
     # One read for both steps below: a shop has a flag a year at most, and the two steps touch
     # different keys (those no longer wanted, those wanted). Read by hand as plain values: nearly
     # every sync changes none, and the ORM cost more than the query; a flag that changes is loaded.
-    stored_flags = _fetch(
+    stored_flags = rawsql.rows(
         f'SELECT id, "key", withdrawn_at IS NOT NULL FROM {Flag._meta.db_table} WHERE shop_id = %s', shop.pk
     )
     for pk, key, withdrawn in stored_flags:
@@ -613,24 +600,6 @@ class _References:
         return case.reference if case else None
 
 
-def _raw_rows(query: QuerySet[Any, Any]) -> list[tuple[Any, ...]]:
-    """The rows of a `values_list` query as the driver returns them: for columns that need no
-    conversion (text, integers), the ORM's per-value converters and chunked reads only cost time."""
-    sql, params = query.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-def _fetch(sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    """The rows of a query written by hand, as the driver returns them: for the small per-sync reads
-    (a shop's ledger keys, penalty states, flags, exams), building the query with the ORM cost as
-    much as running it."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
 def _event(shop, kind, actor, now, case_id, row: Penalty, references) -> ShopEvent:  # type: ignore[no-untyped-def]
     return ShopEvent(
         shop=shop,
@@ -686,7 +655,7 @@ def _compensation_sync(
     # orders share a few amounts, each raw value converted once.
     amounts: dict[Any, Decimal] = {}
     existing = {}
-    for case_id, pk, status, raw in _raw_rows(
+    for case_id, pk, status, raw in rawsql.query_rows(
         Compensation.objects.filter(shop_id=shop.pk).values_list("case_id", "pk", "status", "amount")
     ):
         amount = amounts.get(raw)
