@@ -5,6 +5,12 @@ body as a stream, the hashing upload handler writing it to disk, libmagic, the k
 content-addressed storage (a rename into the store) and the evidence rows and log record. The body
 is streamed from a file, so neither side ever holds the gigabyte in memory. The video limit is
 raised to 1.1 GB for this run only (REVIEWSHIELD_VIDEO_MAX_MB), since 500 MB is the default.
+
+Each figure is the best of five rounds, each round a different video (its first block carries the
+round's number, so the store never takes it as a copy of the last), with the page cache flushed
+before every timed step. On this virtual machine the first gigabyte written after a large read is
+often two to four times slower than the next, whatever writes it; the best round is the code's own
+speed.
 """
 
 from __future__ import annotations
@@ -26,11 +32,21 @@ CHUNK = 1 << 20
 BOUNDARY = "rsbenchboundary7MA4YWxkTrZu0gW"
 
 
-class _Body(io.RawIOBase):
-    """A multipart body read straight from the video file: head, file bytes, tail."""
+ROUNDS = 5
 
-    def __init__(self, head: bytes, path: Path, tail: bytes) -> None:
-        self._parts = [io.BytesIO(head), open(path, "rb"), io.BytesIO(tail)]  # noqa: SIM115
+
+def _video_stream(path: Path, first: bytes) -> io.BufferedReader:
+    """The video with its first len(first) bytes replaced: one file on disk, several videos."""
+    fh = open(path, "rb")  # noqa: SIM115
+    fh.seek(len(first))
+    return fh
+
+
+class _Body(io.RawIOBase):
+    """A multipart body read straight from the video file: head, the round's first block, the rest, tail."""
+
+    def __init__(self, head: bytes, path: Path, first: bytes, tail: bytes) -> None:
+        self._parts = [io.BytesIO(head + first), _video_stream(path, first), io.BytesIO(tail)]
 
     def readable(self) -> bool:
         return True
@@ -99,13 +115,9 @@ def ingest() -> Figures:
     # The video lives beside the data folder, on the same disk as the uploads and the store.
     video = Path(tempfile.mkdtemp(dir=settings.DATA_DIR)) / "unboxing.mp4"
     _video(video)
-
-    started = time.perf_counter()
-    digest = hashlib.sha256()
+    os.sync()  # each timed step starts with the disk idle, not flushing the step before
     with open(video, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    sha_s = time.perf_counter() - started
+        original_first = fh.read(CHUNK)
 
     head = (
         f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="files"; filename="unboxing.mp4"\r\n'
@@ -116,30 +128,55 @@ def ingest() -> Figures:
         "CONTENT_TYPE": f"multipart/form-data; boundary={BOUNDARY}",
         "CONTENT_LENGTH": str(len(head) + SIZE + len(tail)),
     }
-    # The floor under any ingest: writing the same bytes to a new file on the same disk.
+    # The floor under any ingest: writing the same bytes to a new file on the same disk, through
+    # one reused buffer, its blocks reserved first as the upload handler reserves them.
     copy = video.with_suffix(".copy")
-    started = time.perf_counter()
-    with open(video, "rb") as src, open(copy, "wb") as dst:
-        while chunk := src.read(CHUNK):
-            dst.write(chunk)
-    write_s = time.perf_counter() - started
-    copy.unlink()
 
-    started = time.perf_counter()
-    parser = MultiPartParser(meta, _Body(head, video, tail), [HashingUploadHandler()], "utf-8")
-    _post, files = parser.parse()
-    upload = files["files"]
-    added = services.case_evidence_add(
-        case_id=case.pk,
-        user=buyer,
-        files=[Upload(file=upload, name=upload.name, kind="unboxing_video")],
-        now=now,
-    )
-    ingest_s = time.perf_counter() - started
-    upload.close()
-    assert added[0].sha256 == digest.hexdigest() and added[0].size == SIZE, (
-        "the stored file is not the upload"
-    )
+    def disk_copy() -> float:
+        buffer = bytearray(CHUNK)
+        view = memoryview(buffer)
+        started = time.perf_counter()
+        with open(video, "rb", buffering=0) as src, open(copy, "wb", buffering=0) as dst:
+            os.posix_fallocate(dst.fileno(), 0, SIZE)
+            while n := src.readinto(buffer):
+                dst.write(view[:n])
+        seconds = time.perf_counter() - started
+        copy.unlink()
+        os.sync()
+        return seconds
+
+    sha_s = ingest_s = write_s = float("inf")
+    for round_no in range(ROUNDS):
+        first = original_first[:-8] + round_no.to_bytes(8, "big")
+        started = time.perf_counter()
+        digest = hashlib.sha256(first)
+        with _video_stream(video, first) as fh:
+            while chunk := fh.read(CHUNK):
+                digest.update(chunk)
+        sha_s = min(sha_s, time.perf_counter() - started)
+
+        # Whichever large write comes first after the hashing pays for memory the host took back,
+        # so the copy and the ingest take turns going first.
+        if round_no % 2 == 0:
+            write_s = min(write_s, disk_copy())
+        started = time.perf_counter()
+        parser = MultiPartParser(meta, _Body(head, video, first, tail), [HashingUploadHandler()], "utf-8")
+        _post, files = parser.parse()
+        upload = files["files"]
+        added = services.case_evidence_add(
+            case_id=case.pk,
+            user=buyer,
+            files=[Upload(file=upload, name=upload.name, kind="unboxing_video")],
+            now=now,
+        )
+        ingest_s = min(ingest_s, time.perf_counter() - started)
+        upload.close()
+        os.sync()
+        assert added[0].sha256 == digest.hexdigest() and added[0].size == SIZE, (
+            "the stored file is not the upload"
+        )
+        if round_no % 2 == 1:
+            write_s = min(write_s, disk_copy())
     video.unlink()
     mb = SIZE / (1 << 20)
     return {
