@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from reviewshield.accounts.models import ApiToken, Role, User
 from reviewshield.marketplace.models import Order, Review
@@ -59,6 +62,29 @@ def test_pushing_orders_needs_authentication(cast: Any) -> None:
 
     assert response.status_code == 401
     assert response.json()["code"] == "unauthenticated"
+
+
+def test_a_tokens_last_use_is_kept_to_the_minute_without_a_write_per_request(cast: Any) -> None:
+    user = User.objects.create_user(username="taobao-sync", role=Role.SYSTEM)
+    token, raw = ApiToken.issue(user=user, name="sync")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}", HTTP_ACCEPT_LANGUAGE="en")
+    assert token.last_used_at is None
+
+    assert post(client, ORDERS_URL, [order_item()]).status_code == 200
+    token.refresh_from_db()
+    first = token.last_used_at
+    assert first is not None
+
+    with CaptureQueriesContext(connection) as queries:
+        assert post(client, ORDERS_URL, [order_item()]).status_code == 200
+    assert not any("accounts_apitoken" in q["sql"] and "UPDATE" in q["sql"] for q in queries)
+    token.refresh_from_db()
+    assert token.last_used_at == first
+
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=first - timedelta(minutes=2))
+    assert post(client, ORDERS_URL, [order_item()]).status_code == 200
+    token.refresh_from_db()
+    assert token.last_used_at is not None and token.last_used_at > first - timedelta(minutes=1)
 
 
 def test_only_the_marketplace_system_and_admins_push_orders(cast: Any) -> None:

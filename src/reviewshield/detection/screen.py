@@ -29,7 +29,7 @@ from reviewshield.detection.models import ChatMute, ScreenedMessage
 from reviewshield.errors import ValidationFailed
 from reviewshield.marketplace.models import Order, Platform, Rating, Review, Shop
 from reviewshield.marketplace.services import member_key
-from reviewshield.rawsql import rows, stored_time
+from reviewshield.rawsql import insert_rows, rows, stored_time
 from reviewshield.screening import Context, Lexicon, Message, Reason, Verdict, screen
 
 MAX_BATCH = 1000
@@ -377,5 +377,5 @@ def _store(
             )
         # The alerts first, so that each stored message names its alert as it is written.
         alerts = services.alerts_from_screening(groups, now=now)
-        ScreenedMessage.objects.bulk_create(rows)
+        insert_rows(ScreenedMessage, rows)  # nobody needs their ids back
         return [alert.reference for alert in alerts]

@@ -42,7 +42,7 @@ from reviewshield.evidence.log import log_enqueue, log_enqueue_many
 from reviewshield.localtime import format_local, to_local
 from reviewshield.marketplace.models import Order, Review, Shop
 from reviewshield.outbox.services import notify
-from reviewshield.rawsql import update_rows
+from reviewshield.rawsql import insert_rows, update_rows
 from reviewshield.screening import CATEGORIES
 
 S = AlertStatus
@@ -276,14 +276,14 @@ def alerts_from_screening(groups: Sequence[PairMessages], *, now: datetime) -> l
             )
         )
         out.append(alert)
-    Alert.objects.bulk_create(created)
+    insert_rows(Alert, created, returning_ids=True)
     if changed:
         update_rows(
             Alert,
             list({a.pk: a for a in changed}.values()),
             ["action", "categories", "message_count", "first_at", "last_at", "version"],
         )
-    AlertEvent.objects.bulk_create(events)
+    insert_rows(AlertEvent, events, returning_ids=True)
     log_enqueue_many(
         (
             f"alert_event:{event.pk}",

@@ -35,6 +35,7 @@ from reviewshield.proofs.merkle import (
     root_from,
 )
 from reviewshield.proofs.records import canonical
+from reviewshield.rawsql import insert_rows
 
 BATCH = 10_000
 
@@ -50,8 +51,7 @@ def log_enqueue_many(items: Iterable[tuple[str, Mapping[str, Any], datetime, int
         LogQueue(ref=ref, case_id=case_id, record=canonical(record), created_at=now)
         for ref, record, now, case_id in items
     ]
-    if rows:
-        LogQueue.objects.bulk_create(rows)
+    insert_rows(LogQueue, rows)  # in queue order; nobody needs their ids back
 
 
 def log_nodes(keys: Iterable[NodeKey]) -> dict[NodeKey, bytes]:

@@ -1,0 +1,133 @@
+"""`rawsql.insert_rows`: a row written by plain SQL reads back exactly as one `bulk_create` wrote."""
+
+from __future__ import annotations
+
+import warnings
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from django.forms.models import model_to_dict
+
+from reviewshield.detection.models import ScreenedMessage
+from reviewshield.evidence.models import LogQueue
+from reviewshield.marketplace.models import Shop
+from reviewshield.rawsql import insert_rows
+
+SHANGHAI = timezone(timedelta(hours=8))
+
+
+def message(cast: Any, message_id: str, **overrides: Any) -> ScreenedMessage:
+    values: dict[str, Any] = {
+        "platform": cast.taobao,
+        "message_id": message_id,
+        "conversation_id": "c-1",
+        "shop_id": cast.shop.pk,
+        "buyer_id": cast.bob.pk,
+        "order_id": None,
+        "sender": "seller",
+        "sent_at": datetime(2026, 11, 21, 23, 59, 59, 123456, tzinfo=SHANGHAI),
+        "text": "我知道你住哪 🙂 'quoted' \"double\" \\ back",
+        "action": "hold",
+        "categories": ["threat", "doxxing"],
+        "scores": {"threat": 0.912, "doxxing": 1.0},
+        "spans": [[0, 5, "doxxing", "知道你住哪"]],
+        "reason_code": "threat",
+        "reason_params": {"nested": {"list": [1, None, True]}, "zh": "差评"},
+        "factors": [],
+        "muted": True,
+        "lexicon_version": "2026.05-2",
+        "lexicon_hash": "sha256:abc",
+        "screened_at": datetime(2026, 11, 22, 0, 0, tzinfo=UTC),
+    }
+    values.update(overrides)
+    return ScreenedMessage(**values)
+
+
+def read_back(message_id: str) -> dict[str, Any]:
+    row = ScreenedMessage.objects.get(message_id=message_id)
+    values = model_to_dict(row)
+    values.pop("id")
+    values.pop("message_id")
+    return values
+
+
+def test_a_row_inserted_by_plain_sql_reads_back_as_the_orm_wrote_it(cast: Any) -> None:
+    ScreenedMessage.objects.bulk_create([message(cast, "orm")])
+    insert_rows(ScreenedMessage, [message(cast, "raw")])
+
+    assert read_back("raw") == read_back("orm")
+    raw = ScreenedMessage.objects.get(message_id="raw")
+    assert raw.sent_at == datetime(2026, 11, 21, 23, 59, 59, 123456, tzinfo=SHANGHAI)
+    assert raw.reason_params == {"nested": {"list": [1, None, True]}, "zh": "差评"}
+    assert raw.muted is True and raw.text.startswith("我知道你住哪 🙂")
+
+
+def test_empty_and_null_values_read_back_as_the_orm_wrote_them(cast: Any) -> None:
+    blank = {"shop_id": None, "buyer_id": None, "categories": [], "scores": {}, "muted": False, "text": ""}
+    ScreenedMessage.objects.bulk_create([message(cast, "orm", **blank)])
+    insert_rows(ScreenedMessage, [message(cast, "raw", **blank)])
+
+    assert read_back("raw") == read_back("orm")
+
+
+def test_a_naive_time_is_taken_as_the_orm_takes_it(cast: Any) -> None:
+    naive = {"sent_at": datetime(2026, 11, 21, 12, 0)}  # noqa: DTZ001 - the point of the test
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ScreenedMessage.objects.bulk_create([message(cast, "orm", **naive)])
+        insert_rows(ScreenedMessage, [message(cast, "raw", **naive)])
+
+    assert read_back("raw")["sent_at"] == read_back("orm")["sent_at"]
+
+
+def test_rows_go_in_in_the_order_given_and_bytes_stay_bytes(db: Any) -> None:
+    now = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
+    records = [bytes([i, 0, 255]) + f"record {i}".encode() for i in range(5)]
+    insert_rows(
+        LogQueue,
+        [LogQueue(ref=f"r{i}", case_id=i or None, record=r, created_at=now) for i, r in enumerate(records)],
+    )
+
+    stored = list(LogQueue.objects.order_by("id").values_list("ref", "case_id", "record", "created_at"))
+    assert [(ref, case_id, bytes(record), at) for ref, case_id, record, at in stored] == [
+        (f"r{i}", i or None, r, now) for i, r in enumerate(records)
+    ]
+
+
+def test_a_model_with_automatic_times_is_refused_not_guessed(cast: Any) -> None:
+    with pytest.raises(ValueError, match="auto_now"):
+        insert_rows(Shop, [Shop(platform=cast.taobao, external_id="S9", name="x")])
+    assert not Shop.objects.filter(external_id="S9").exists()
+
+
+def test_nothing_to_insert_writes_nothing(db: Any) -> None:
+    insert_rows(LogQueue, [])
+    assert not LogQueue.objects.exists()
+
+
+def test_returned_ids_go_to_the_rows_that_got_them_across_statements(cast: Any) -> None:
+    # 21 columns a row: 47 rows a statement under SQLite's 999 parameters, so three statements here.
+    rows = [message(cast, f"m{i}", text=f"text {i}") for i in range(100)]
+    insert_rows(ScreenedMessage, rows, returning_ids=True)
+
+    assert all(row.pk is not None and not row._state.adding for row in rows)
+    stored = dict(ScreenedMessage.objects.values_list("id", "text"))
+    assert [stored[row.pk] for row in rows] == [f"text {i}" for i in range(100)]
+
+
+def test_a_related_row_saved_after_it_was_assigned_gives_its_id(cast: Any) -> None:
+    from reviewshield.detection.models import Alert, AlertEvent
+
+    at = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
+    alert = Alert(
+        reference="A-TEST0001", source="chat", platform=cast.taobao, shop=cast.shop, buyer=cast.bob,
+        status="open", action="hold", first_at=at, last_at=at, raised_at=at,
+    )  # fmt: skip
+    event = AlertEvent(alert=alert, kind="raised", actor_role="system", at=at, to_status="open")
+    with pytest.raises(ValueError, match="unsaved"):
+        insert_rows(AlertEvent, [event], returning_ids=True)
+
+    insert_rows(Alert, [alert], returning_ids=True)
+    insert_rows(AlertEvent, [event], returning_ids=True)
+    assert AlertEvent.objects.get(pk=event.pk).alert_id == alert.pk == Alert.objects.get().pk
