@@ -131,3 +131,14 @@ def test_a_related_row_saved_after_it_was_assigned_gives_its_id(cast: Any) -> No
     insert_rows(Alert, [alert], returning_ids=True)
     insert_rows(AlertEvent, [event], returning_ids=True)
     assert AlertEvent.objects.get(pk=event.pk).alert_id == alert.pk == Alert.objects.get().pk
+
+
+def test_a_value_not_yet_of_the_columns_type_is_prepared_as_the_orm_prepares_it(cast: Any) -> None:
+    from django.utils.translation import gettext_lazy
+
+    odd = {"reason_code": gettext_lazy("threat"), "conversation_id": 42}
+    ScreenedMessage.objects.bulk_create([message(cast, "orm", **odd)])
+    insert_rows(ScreenedMessage, [message(cast, "raw", **odd)])
+
+    assert read_back("raw") == read_back("orm")
+    assert read_back("raw")["conversation_id"] == "42"

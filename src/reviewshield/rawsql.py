@@ -3,9 +3,9 @@
 Used by the screening API's context reads (hundreds of ids per `IN` list: the ORM prepares every
 id one by one, about 2 ms a read) and the sanctions sync's small per-shop reads; and for the
 screening batch's alert updates, where `bulk_update`'s CASE expressions took longer to build than
-the rest of the batch's writes, and its inserts of rows nobody needs the ids of back (`bulk_create`
-prepares each of a hundred rows' twenty values through five layers of calls). Plain SQL that SQLite and PostgreSQL both take; values are always
-parameters, table and column names come from the models.
+the rest of the batch's writes, and for its inserts (`bulk_create` prepares each of a hundred
+rows' twenty values through five layers of calls). Plain SQL that SQLite and PostgreSQL both take;
+values are always parameters, table and column names come from the models.
 """
 
 from __future__ import annotations
@@ -80,18 +80,19 @@ def update_rows(model: Any, saved: Sequence[Any], fields: Sequence[str]) -> None
         )
 
 
-# Field types whose Python value is what the driver takes: no preparation at all (exact types,
-# so a subclass with its own preparation takes the ORM's path).
-_AS_IS = {
-    models.CharField,
-    models.TextField,
-    models.IntegerField,
-    models.BigIntegerField,
-    models.SmallIntegerField,
-    models.PositiveIntegerField,
-    models.PositiveBigIntegerField,
-    models.PositiveSmallIntegerField,
-    models.BooleanField,
+# Field types whose values go to the driver as they are when they already have the type the
+# column stores (exact field types, so a subclass with its own preparation takes the ORM's path;
+# any other value, a lazy translation say, takes it too).
+_NATIVE: dict[type, tuple[type, ...]] = {
+    models.CharField: (str,),
+    models.TextField: (str,),
+    models.IntegerField: (int,),
+    models.BigIntegerField: (int,),
+    models.SmallIntegerField: (int,),
+    models.PositiveIntegerField: (int,),
+    models.PositiveBigIntegerField: (int,),
+    models.PositiveSmallIntegerField: (int,),
+    models.BooleanField: (bool,),
 }
 _INTEGER_KEYS = (models.AutoField, models.BigAutoField, models.SmallAutoField, models.IntegerField)
 
@@ -102,10 +103,11 @@ def _preparer(field: Any) -> Callable[[Any], Any]:
     def orm(value: Any) -> Any:
         return field.get_db_prep_save(value, connection)
 
-    if type(field) in _AS_IS:
-        return lambda value: value
-    if type(field) is models.ForeignKey and isinstance(field.target_field, _INTEGER_KEYS):
-        return lambda value: value
+    native = _NATIVE.get(type(field))
+    if native is None and type(field) is models.ForeignKey and isinstance(field.target_field, _INTEGER_KEYS):
+        native = (int,)
+    if native is not None:
+        return lambda value: value if value is None or type(value) in native else orm(value)
     if type(field) is models.DateTimeField:
         # A naive time takes the ORM's path (its warning and the default zone), as it would anyway.
         return lambda value: (
