@@ -190,36 +190,40 @@ def screen_api() -> Figures:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                raise RuntimeError("reviewshield serve did not start") from None
-            time.sleep(0.1)
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    headers = {
-        "Authorization": f"Bearer {raw}",
-        "Accept-Language": "zh-hans",
-        "Content-Type": "application/json",
-    }
     http_samples = []
-    for i in range(BATCHES + WARM):
-        body = batch().encode()
-        start = time.perf_counter()
-        connection.request("POST", "/api/screen/messages", body=body, headers=headers)
-        answer = connection.getresponse()
-        content = answer.read()
-        elapsed = (time.perf_counter() - start) * 1000
-        assert answer.status == 200 and json.loads(content)["verdicts"], content[:500]
-        if i >= WARM:
-            http_samples.append(elapsed)
-    connection.close()
-    server.terminate()
-    server.wait(timeout=30)
+    try:  # the server goes down with the benchmark, whatever fails
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("reviewshield serve did not start") from None
+                time.sleep(0.1)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        headers = {
+            "Authorization": f"Bearer {raw}",
+            "Accept-Language": "zh-hans",
+            "Content-Type": "application/json",
+        }
+        for i in range(BATCHES + WARM):
+            body = batch().encode()
+            start = time.perf_counter()
+            connection.request("POST", "/api/screen/messages", body=body, headers=headers)
+            answer = connection.getresponse()
+            content = answer.read()
+            elapsed = (time.perf_counter() - start) * 1000
+            assert answer.status == 200 and json.loads(content)["verdicts"], content[:500]
+            if i >= WARM:
+                http_samples.append(elapsed)
+        connection.close()
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
     return {
         "screen_api_batch1000_p95_ms": (round(_p95(http_samples), 1), "ms"),
         "screen_api_inprocess_batch1000_p95_ms": (round(_p95(samples), 1), "ms"),
