@@ -96,7 +96,17 @@ class Context:
     @property
     def known_fragments(self) -> tuple[tuple[str, str], ...]:
         """(kind, folded fragment) of the buyer's known data; worked out once per buyer's data."""
-        return _known_of(self.buyer_known).fragments if self.buyer_known else ()
+        return self.known.fragments if self.buyer_known else ()
+
+    @property
+    def known(self) -> _Known:
+        """The buyer's known data, cut and folded; kept on the context after the first look (a
+        batch asks once per message's conversation, and the lookup by value costs a microsecond)."""
+        cached: _Known | None = self.__dict__.get("_known")
+        if cached is None:
+            cached = _known_of(self.buyer_known)
+            object.__setattr__(self, "_known", cached)  # frozen: the cache is not part of the value
+        return cached
 
 
 class _Known(NamedTuple):
@@ -119,9 +129,15 @@ def _known_cached(known: tuple[tuple[str, Sequence[str]], ...]) -> _Known:
     # Substring tests, not one compiled pattern: compiling a pattern for each buyer a batch meets
     # for the first time cost more than all the searches (the API sees new buyers all day long).
     fragments = tuple(known_fragments(dict(known)))
-    pieces = tuple(piece for _, piece in fragments)
-    if not pieces:
+    if not fragments:
         return _Known((), None)
+    # A text without a piece holds no piece that contains it ("虹桥路" in "虹桥路88号"): only the
+    # pieces holding no shorter one are searched for (about half of them, for an address).
+    shortest_first = sorted({piece for _, piece in fragments}, key=len)
+    pieces: tuple[str, ...] = ()
+    for piece in shortest_first:
+        if not any(map(piece.__contains__, pieces)):
+            pieces += (piece,)
 
     def search(view: str) -> bool:
         return any(map(view.__contains__, pieces))
@@ -353,7 +369,7 @@ def _known_hits(
         _BUYER_KNOWN,
         dict(zip(seller_conversations, map(contexts.__getitem__, sellers), strict=True)).values(),
     ):
-        known = _known_of(ctx.buyer_known)
+        known = ctx.known
         if known.search is not None:
             searches[id(ctx)] = known.search
             fragments_of[id(ctx)] = known.fragments
