@@ -49,8 +49,7 @@ class Incoming(NamedTuple):  # a thousand per batch: a tuple is the cheapest to 
     order_id: str | None = None
 
 
-@dataclass(frozen=True)
-class Screened:
+class Screened(NamedTuple):  # one per message of the batch, like Incoming
     message_id: str
     verdict: Verdict
     muted: bool
@@ -75,6 +74,8 @@ def _check(platform: str, items: list[Incoming]) -> Platform:
             details={"max": MAX_BATCH, "count": len(items)},
         )
     found = Platform.objects.filter(code=platform).first()
+    if found is not None and _plainly_valid(items):
+        return found  # nearly every batch: checked column by column in C, no error list to build
     if found is None:
         errors.append(
             {
@@ -135,6 +136,22 @@ def _check(platform: str, items: list[Incoming]) -> Platform:
     return found
 
 
+_SENDER_SET = frozenset(SENDERS)
+
+
+def _plainly_valid(items: list[Incoming]) -> bool:
+    """Whether every message passes every check of `_check` (which, if not, finds out which)."""
+    ids = [i.message_id for i in items]
+    return (
+        len(set(ids)) == len(ids)
+        and all(map(str.strip, ids))
+        and _SENDER_SET.issuperset([i.sender for i in items])
+        and all(i.sent_at.tzinfo is not None for i in items)
+        and max(len(i.text) for i in items) <= MAX_TEXT
+        and all(i.shop_id.strip() and i.buyer_id.strip() for i in items)
+    )
+
+
 @dataclass
 class _Pair:
     shop_id: int
@@ -164,7 +181,7 @@ def _pairs(platform: Platform, items: list[Incoming]) -> dict[tuple[str, str], _
             shop_keys,
         )
     }
-    keys = {member_key(platform, i.buyer_id): i.buyer_id for i in items}
+    keys = {member_key(platform, buyer): buyer for buyer in {i.buyer_id for i in items}}
     buyers: dict[str, tuple[int, dict[str, tuple[str, ...]]]] = {}
     user = User._meta.db_table
     for pk, external_id, *values in rows(
@@ -176,11 +193,11 @@ def _pairs(platform: Platform, items: list[Incoming]) -> dict[tuple[str, str], _
         }
         buyers[keys[external_id]] = (pk, known)
     pairs: dict[tuple[str, str], _Pair] = {}
-    for item in items:
-        key = (item.shop_id, item.buyer_id)
-        if key not in pairs and item.shop_id in shops and item.buyer_id in buyers:
-            buyer_id, known = buyers[item.buyer_id]
-            pairs[key] = _Pair(shops[item.shop_id], buyer_id, known)
+    for key in dict.fromkeys((i.shop_id, i.buyer_id) for i in items):  # each pair once, in batch order
+        shop_key, buyer_key = key
+        if shop_key in shops and buyer_key in buyers:
+            buyer_id, known = buyers[buyer_key]
+            pairs[key] = _Pair(shops[shop_key], buyer_id, known)
     if not pairs:
         return pairs
     by_ids = {(p.shop_id, p.buyer_id): p for p in pairs.values()}
@@ -241,15 +258,12 @@ KNOWN_KINDS = ("name", "phone", "address", "other")  # real_name, phone, address
 def _context(pair: _Pair | None, first_at: datetime, batch_ids: set[str]) -> Context:
     if pair is None:
         return Context()
-    recent = [
-        (at, text)
-        for at, mid, text in pair.recent
-        if first_at - _HOUR <= at < first_at and mid not in batch_ids
-    ]
+    since = first_at - _HOUR
+    recent = tuple(text for at, mid, text in pair.recent if since <= at < first_at and mid not in batch_ids)
     return Context(
         bad_review_at=pair.bad_review[2] if pair.bad_review else None,
         recent_seller_messages=len(recent),
-        recent_texts=tuple(text for _, text in recent),
+        recent_texts=recent,
         open_complaint=pair.open_complaint,
         buyer_known=pair.known,
     )
@@ -276,9 +290,10 @@ def screen_batch(*, platform: str, items: list[Incoming], now: datetime) -> Batc
     )
     results: list[Screened] = []
     flagged: list[tuple[Incoming, Screened]] = []
+    any_muted = any(p.muted for p in pairs.values())
     for item, verdict in zip(items, verdicts, strict=True):
         pair = pairs.get((item.shop_id, item.buyer_id))
-        muted = bool(pair and pair.muted and item.sender == "seller")
+        muted = any_muted and bool(pair and pair.muted and item.sender == "seller")
         if muted:
             verdict = verdict._replace(action="block", reason=MUTED)
         result = Screened(item.message_id, verdict, muted, pair is not None)
