@@ -240,6 +240,26 @@ def test_a_batch_over_1000_is_refused_whole(
         ),
         ({"platform": "taobao", "messages": [item("m1", "hi"), item("m1", "again")]}, "message_id", "twice"),
         ({"platform": "taobao", "messages": [item("m1", "x" * 5001)]}, "text", "at most 5000"),
+        # The second message of a good batch fails: the whole batch is refused.
+        ({"platform": "taobao", "messages": [item("m1", "hi"), item("  ", "hi")]}, "message_id", "id"),
+        (
+            {
+                "platform": "taobao",
+                "messages": [item("m1", "hi"), item("m2", "hi", at=NOW.replace(tzinfo=None))],
+            },
+            "sent_at",
+            "time zone",
+        ),
+        (
+            {"platform": "taobao", "messages": [item("m1", "hi"), item("m2", "hi", shop=" ")]},
+            "shop_id",
+            "required",
+        ),
+        (
+            {"platform": "taobao", "messages": [item("m1", "hi"), item("m2", "hi", buyer="")]},
+            "buyer_id",
+            "required",
+        ),
         ({"platform": "taobao"}, None, "either one message"),
         ({"platform": "taobao", "messages": []}, None, "at least one"),
     ],
