@@ -98,8 +98,8 @@ _INTEGER_KEYS = (models.AutoField, models.BigAutoField, models.SmallAutoField, m
 
 
 def _preparer(field: Any) -> Callable[[Any], Any]:
-    ops = connection.ops
-
+    # `connection` is Django's per-thread proxy and each preparer reads `connection.ops` when it
+    # runs, so the preparers of a model are kept per database vendor (`_preparers`).
     def orm(value: Any) -> Any:
         return field.get_db_prep_save(value, connection)
 
@@ -111,12 +111,26 @@ def _preparer(field: Any) -> Callable[[Any], Any]:
     if type(field) is models.DateTimeField:
         # A naive time takes the ORM's path (its warning and the default zone), as it would anyway.
         return lambda value: (
-            orm(value) if value is not None and value.tzinfo is None else ops.adapt_datetimefield_value(value)
+            orm(value)
+            if value is not None and value.tzinfo is None
+            else connection.ops.adapt_datetimefield_value(value)
         )
     if type(field) is models.JSONField:
         encoder = field.encoder
-        return lambda value: None if value is None else ops.adapt_json_value(value, encoder)
+        return lambda value: None if value is None else connection.ops.adapt_json_value(value, encoder)
     return orm
+
+
+_PREPARERS: dict[tuple[Any, str], list[tuple[str, Callable[[Any], Any]]]] = {}
+
+
+def _preparers(model: Any, fields: Sequence[Any]) -> list[tuple[str, Callable[[Any], Any]]]:
+    """(attname, preparer) for each field, worked out once per model and database vendor."""
+    key = (model, connection.vendor)
+    found = _PREPARERS.get(key)
+    if found is None:
+        found = _PREPARERS[key] = [(f.attname, _preparer(f)) for f in fields]
+    return found
 
 
 def insert_rows(model: Any, objs: Sequence[Any], *, returning_ids: bool = False) -> None:
@@ -137,7 +151,7 @@ def insert_rows(model: Any, objs: Sequence[Any], *, returning_ids: bool = False)
         raise ValueError(f"{model.__name__} has auto_now fields: use bulk_create")
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="insert_rows")
-    prepare = [(f.attname, _preparer(f)) for f in fields]
+    prepare = _preparers(model, fields)
     values = [[prep(getattr(obj, attname)) for attname, prep in prepare] for obj in objs]
     quote = connection.ops.quote_name
     head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) VALUES "

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, Model, OuterRef
+from django.db import connection
+from django.db.models import Model
 
 from reviewshield.accounts.models import Role
 from reviewshield.cases.models import Case, Side
@@ -47,13 +48,8 @@ def locked_for(
 
     Locked here, once: the transition that follows reuses this row instead of reading it again.
     """
-    rows = model._default_manager.select_for_update().filter(pk=pk)
     seller = user.is_authenticated and user.role == Role.SELLER
-    if seller:
-        # Whether they sell in the row's shop, read with the row (a seller's every action asks).
-        membership = Shop.sellers.through.objects.filter(shop_id=OuterRef("shop_id"), user_id=user.pk)
-        rows = rows.annotate(user_sells=Exists(membership))
-    row = rows.first()
+    row = _locked_row(model, pk, user.pk if seller else None)
     sells = bool(row.user_sells) if row is not None and seller else None
     side = case_side_for_user(row, user, sells=sells) if row else None  # type: ignore[arg-type]
     if row is None or side is None:
@@ -61,3 +57,34 @@ def locked_for(
     if side not in sides:
         raise PermissionDenied(only % {"sides": " / ".join(str(Side(s).label) for s in sides)})
     return row, side
+
+
+def _locked_row(model: type[Model], pk: int, seller_id: int | None) -> Any:
+    """Row `pk` of `model`, locked for update where the database can (PostgreSQL; SQLite's write
+    transaction already holds the whole file), with `user_sells` when a seller's id is given:
+    whether they sell in the row's shop, read with the row (a seller's every action asks).
+
+    A raw query (`Manager.raw` still converts every column as the ORM does): every step of a
+    complaint locks its row, and building this query with the ORM cost more than running it.
+    """
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = ", ".join(f"t.{quote(f.column)}" for f in model._meta.concrete_fields)
+    params: list[Any] = []
+    sells = ""
+    if seller_id is not None:
+        through = Shop.sellers.through._meta
+        sells = (
+            f", EXISTS(SELECT 1 FROM {quote(through.db_table)} m WHERE m.{quote('shop_id')} = t.{quote('shop_id')}"
+            f" AND m.{quote('user_id')} = %s) AS user_sells"
+        )
+        params.append(seller_id)
+    lock = " FOR UPDATE OF t" if connection.features.has_select_for_update_of else ""
+    params.append(pk)
+    found = list(
+        model._default_manager.raw(
+            f"SELECT {columns}{sells} FROM {table} t WHERE t.{quote(model._meta.pk.column)} = %s{lock}",
+            params,
+        )
+    )
+    return found[0] if found else None

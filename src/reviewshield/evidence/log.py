@@ -42,7 +42,7 @@ BATCH = 10_000
 
 def log_enqueue(*, ref: str, record: Mapping[str, Any], now: datetime, case_id: int | None = None) -> None:
     """Queue a record for the log; call inside the transaction of the change it records."""
-    LogQueue.objects.create(ref=ref, case_id=case_id, record=canonical(record), created_at=now)
+    insert_rows(LogQueue, [LogQueue(ref=ref, case_id=case_id, record=canonical(record), created_at=now)])
 
 
 def log_enqueue_many(items: Iterable[tuple[str, Mapping[str, Any], datetime, int | None]]) -> None:
