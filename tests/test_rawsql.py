@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 from django.forms.models import model_to_dict
+from django.utils import timezone as django_time
 
 from reviewshield.detection.models import ScreenedMessage
 from reviewshield.evidence.models import LogQueue
 from reviewshield.marketplace.models import Shop
-from reviewshield.rawsql import insert_rows
+from reviewshield.rawsql import insert_rows, update_where
 
 SHANGHAI = timezone(timedelta(hours=8))
 
@@ -95,10 +96,14 @@ def test_rows_go_in_in_the_order_given_and_bytes_stay_bytes(db: Any) -> None:
     ]
 
 
-def test_a_model_with_automatic_times_is_refused_not_guessed(cast: Any) -> None:
-    with pytest.raises(ValueError, match="auto_now"):
-        insert_rows(Shop, [Shop(platform=cast.taobao, external_id="S9", name="x")])
-    assert not Shop.objects.filter(external_id="S9").exists()
+def test_automatic_times_are_the_time_of_the_insert_as_with_the_orm(cast: Any) -> None:
+    before = django_time.now()
+    shop = Shop(platform=cast.taobao, external_id="S9", name="x")
+    insert_rows(Shop, [shop], returning_ids=True)
+    after = django_time.now()
+    stored = Shop.objects.get(external_id="S9")
+    assert before <= stored.created_at <= after
+    assert shop.created_at == stored.created_at and shop.pk == stored.pk
 
 
 def test_nothing_to_insert_writes_nothing(db: Any) -> None:
@@ -142,3 +147,28 @@ def test_a_value_not_yet_of_the_columns_type_is_prepared_as_the_orm_prepares_it(
 
     assert read_back("raw") == read_back("orm")
     assert read_back("raw")["conversation_id"] == "42"
+
+
+def test_an_update_by_plain_sql_writes_what_the_orm_update_writes(cast: Any) -> None:
+    insert_rows(ScreenedMessage, [message(cast, "orm"), message(cast, "raw")])
+    changes: dict[str, Any] = {
+        "buyer": cast.alice,  # a related object: its id is written
+        "sent_at": datetime(2026, 1, 1, 7, 30, tzinfo=SHANGHAI),
+        "scores": {"insult": 0.5},
+        "muted": False,
+        "text": "改过的",
+    }
+    ScreenedMessage.objects.filter(message_id="orm").update(**changes)
+    written = update_where(ScreenedMessage, changes, {"message_id": "raw", "action": "hold"})
+
+    assert written == 1
+    assert read_back("raw") == read_back("orm")
+    assert read_back("raw")["buyer"] == cast.alice.pk
+
+
+def test_an_update_whose_condition_no_longer_holds_writes_nothing(cast: Any) -> None:
+    insert_rows(ScreenedMessage, [message(cast, "m1")])
+    before = read_back("m1")
+
+    assert update_where(ScreenedMessage, {"text": "changed"}, {"message_id": "m1", "action": "block"}) == 0
+    assert read_back("m1") == before

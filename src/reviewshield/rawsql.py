@@ -121,6 +121,18 @@ def _preparer(field: Any) -> Callable[[Any], Any]:
     return orm
 
 
+_AUTOMATIC: dict[Any, list[Any]] = {}
+
+
+def _automatic_times(model: Any, fields: Sequence[Any]) -> list[Any]:
+    found = _AUTOMATIC.get(model)
+    if found is None:
+        found = _AUTOMATIC[model] = [
+            f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        ]
+    return found
+
+
 _PREPARERS: dict[tuple[Any, str], list[tuple[str, Callable[[Any], Any]]]] = {}
 
 
@@ -138,8 +150,8 @@ def insert_rows(model: Any, objs: Sequence[Any], *, returning_ids: bool = False)
 
     Every concrete column but the automatic id is written from the instance as it stands: defaults
     apply when the instance is built, as with `bulk_create`; a related object saved after it was
-    assigned gives its id, an unsaved one is refused; fields with `auto_now` are refused, not
-    guessed. Without `returning_ids` the rows go in by one statement run for each (executemany) and
+    assigned gives its id, an unsaved one is refused; fields with `auto_now` or `auto_now_add` get
+    the time now, set by the field itself as `bulk_create` has it do. Without `returning_ids` the rows go in by one statement run for each (executemany) and
     the instances keep `pk=None`; with it, by multi-row INSERTs that return the new ids, which the
     instances then carry.
     """
@@ -147,10 +159,11 @@ def insert_rows(model: Any, objs: Sequence[Any], *, returning_ids: bool = False)
         return
     meta = model._meta
     fields = [f for f in meta.concrete_fields if not (f.primary_key and f.auto_created)]
-    if any(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) for f in fields):
-        raise ValueError(f"{model.__name__} has auto_now fields: use bulk_create")
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="insert_rows")
+    for field in _automatic_times(model, fields):
+        for obj in objs:
+            field.pre_save(obj, add=True)  # the ORM's own: the time now, set on the instance too
     prepare = _preparers(model, fields)
     values = [[prep(getattr(obj, attname)) for attname, prep in prepare] for obj in objs]
     quote = connection.ops.quote_name
@@ -174,3 +187,40 @@ def insert_rows(model: Any, objs: Sequence[Any], *, returning_ids: bool = False)
                 obj.pk = new_id
                 obj._state.adding = False
                 obj._state.db = connection.alias
+
+
+def update_where(model: Any, values: dict[str, Any], where: dict[str, Any]) -> int:
+    """`UPDATE … SET <values> WHERE <where>` (each a field name → value, equality), values prepared
+    as `insert_rows` prepares them; returns the number of rows written. For the one-row updates
+    every step of a complaint makes, where `QuerySet.update` built its query for longer than it ran.
+    Like `QuerySet.update`, it leaves `auto_now` fields alone."""
+    meta = model._meta
+    quote = connection.ops.quote_name
+    sets, params = [], []
+    for name, value in values.items():
+        field = meta.get_field(name)
+        if hasattr(value, "prepare_database_save"):
+            value = value.prepare_database_save(field)  # a related object: its key, as `update` does
+        sets.append(f"{quote(field.column)} = %s")
+        params.append(_field_preparer(model, field)(value))
+    tests = []
+    for name, value in where.items():
+        field = meta.get_field(name)
+        tests.append(f"{quote(field.column)} = %s")
+        params.append(_field_preparer(model, field)(value))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(meta.db_table)} SET {', '.join(sets)} WHERE {' AND '.join(tests)}", params
+        )
+        return int(cursor.rowcount)
+
+
+_FIELD_PREPARERS: dict[tuple[Any, str, str], Callable[[Any], Any]] = {}
+
+
+def _field_preparer(model: Any, field: Any) -> Callable[[Any], Any]:
+    key = (model, field.name, connection.vendor)
+    found = _FIELD_PREPARERS.get(key)
+    if found is None:
+        found = _FIELD_PREPARERS[key] = _preparer(field)
+    return found

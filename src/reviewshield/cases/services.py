@@ -48,10 +48,11 @@ from reviewshield.errors import (
 from reviewshield.evidence.intake import Prepared, Upload, evidence_intake, evidence_item_create
 from reviewshield.forensics.services import PHONE_EXPORT, forensics_request
 from reviewshield.localtime import format_local
-from reviewshield.marketplace.models import Order
+from reviewshield.marketplace.models import Order, Shop
 from reviewshield.outbox.services import notify
 from reviewshield.policy import OrderFacts, Ruleset, assess_filing, window_end
 from reviewshield.policystore.services import ruleset_registry, work_calendar
+from reviewshield.rawsql import rows
 from reviewshield.sanctions.services import sanctions_sync
 from reviewshield.webhooks.models import WebhookEndpoint
 from reviewshield.webhooks.services import webhook_emit_many, webhook_endpoints
@@ -121,7 +122,11 @@ def _new_reference(now: datetime) -> str:
 
 def _sellers(case: Case) -> list[int]:
     """Ids of the shop's sellers (notifications need no more than that)."""
-    return list(User.objects.filter(shops=case.shop_id).values_list("pk", flat=True))
+    through = Shop.sellers.through._meta.db_table
+    return [
+        pk
+        for (pk,) in rows(f"SELECT user_id FROM {through} WHERE shop_id = %s ORDER BY user_id", case.shop_id)
+    ]
 
 
 def _store_evidence(*, case: Case, side: str, user: User, item: Prepared, now: datetime) -> CaseEvidence:

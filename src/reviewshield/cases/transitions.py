@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from reviewshield.cases.audit import event_append
 from reviewshield.cases.models import Case, CaseStatus
 from reviewshield.errors import Conflict, InvalidTransition
+from reviewshield.rawsql import update_where
 
 S = CaseStatus
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -88,8 +89,10 @@ def _write(
     case.next_deadline_at = next_deadline(case)
     # The version guard makes the write safe even where row locks are not available (SQLite
     # serialises writers with BEGIN IMMEDIATE instead).
-    written = Case.objects.filter(pk=case.pk, version=old_version).update(
-        **{f: getattr(case, f) for f in {*updates, "status", "version", "next_deadline_at"}}
+    written = update_where(
+        Case,
+        {f: getattr(case, f) for f in {*updates, "status", "version", "next_deadline_at"}},
+        {"id": case.pk, "version": old_version},
     )
     if written != 1:
         raise Conflict(details={"case": case.reference})
