@@ -13,7 +13,7 @@ from django.utils import timezone as django_time
 from reviewshield.detection.models import ScreenedMessage
 from reviewshield.evidence.models import LogQueue
 from reviewshield.marketplace.models import Shop
-from reviewshield.rawsql import insert_rows, update_where
+from reviewshield.rawsql import insert_rows, instance, update_where
 
 SHANGHAI = timezone(timedelta(hours=8))
 
@@ -172,3 +172,15 @@ def test_an_update_whose_condition_no_longer_holds_writes_nothing(cast: Any) -> 
 
     assert update_where(ScreenedMessage, {"text": "changed"}, {"message_id": "m1", "action": "block"}) == 0
     assert read_back("m1") == before
+
+
+def test_an_instance_read_raw_is_the_instance_the_orm_reads(cast: Any) -> None:
+    insert_rows(ScreenedMessage, [message(cast, "m1")])
+    pk = ScreenedMessage.objects.get(message_id="m1").pk
+
+    raw = instance(ScreenedMessage, pk, lock=True, extra="t.text || %s AS marked", params=["!"])
+
+    assert model_to_dict(raw) == model_to_dict(ScreenedMessage.objects.get(pk=pk))
+    assert raw.sent_at.tzinfo is not None and raw.scores == {"threat": 0.912, "doxxing": 1.0}
+    assert raw.marked == message(cast, "m1").text + "!"
+    assert instance(ScreenedMessage, pk + 1000) is None

@@ -7,6 +7,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Model
 
+from reviewshield import rawsql
 from reviewshield.accounts.models import Role
 from reviewshield.cases.models import Case, Side
 from reviewshield.errors import NotFound, PermissionDenied
@@ -60,31 +61,10 @@ def locked_for(
 
 
 def _locked_row(model: type[Model], pk: int, seller_id: int | None) -> Any:
-    """Row `pk` of `model`, locked for update where the database can (PostgreSQL; SQLite's write
-    transaction already holds the whole file), with `user_sells` when a seller's id is given:
-    whether they sell in the row's shop, read with the row (a seller's every action asks).
-
-    A raw query (`Manager.raw` still converts every column as the ORM does): every step of a
-    complaint locks its row, and building this query with the ORM cost more than running it.
-    """
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    columns = ", ".join(f"t.{quote(f.column)}" for f in model._meta.concrete_fields)
-    params: list[Any] = []
-    sells = ""
-    if seller_id is not None:
-        through = Shop.sellers.through._meta
-        sells = (
-            f", EXISTS(SELECT 1 FROM {quote(through.db_table)} m WHERE m.{quote('shop_id')} = t.{quote('shop_id')}"
-            f" AND m.{quote('user_id')} = %s) AS user_sells"
-        )
-        params.append(seller_id)
-    lock = " FOR UPDATE OF t" if connection.features.has_select_for_update_of else ""
-    params.append(pk)
-    found = list(
-        model._default_manager.raw(
-            f"SELECT {columns}{sells} FROM {table} t WHERE t.{quote(model._meta.pk.column)} = %s{lock}",
-            params,
-        )
-    )
-    return found[0] if found else None
+    """Row `pk` of `model`, locked, with `user_sells` when a seller's id is given: whether they
+    sell in the row's shop, read with the row (a seller's every action asks)."""
+    if seller_id is None:
+        return rawsql.instance(model, pk, lock=True)
+    through = connection.ops.quote_name(Shop.sellers.through._meta.db_table)
+    sells = f"EXISTS(SELECT 1 FROM {through} m WHERE m.shop_id = t.shop_id AND m.user_id = %s) AS user_sells"
+    return rawsql.instance(model, pk, lock=True, extra=sells, params=[seller_id])

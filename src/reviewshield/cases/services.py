@@ -18,9 +18,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
+from reviewshield import rawsql
 from reviewshield.accounts.models import User
 from reviewshield.cases import access
 from reviewshield.cases.audit import event_append, evidence_logged
@@ -183,15 +183,13 @@ def _link_usable(
 
 
 def _order_for_filing(order_id: int) -> Order | None:
-    """The order with its shop and the reference of its open complaint, if any (`open_reference`),
-    in one query."""
-    open_case = Case.objects.filter(order=OuterRef("pk"), status__in=OPEN_STATUSES).values("reference")[:1]
-    return (
-        Order.objects.select_related("shop")
-        .annotate(open_reference=Subquery(open_case))
-        .filter(pk=order_id)
-        .first()
+    """The order with the reference of its open complaint, if any (`open_reference`), in one query."""
+    statuses = list(OPEN_STATUSES)
+    open_case = (
+        f"(SELECT c.reference FROM {Case._meta.db_table} c WHERE c.order_id = t.id"
+        f" AND c.status IN ({', '.join(['%s'] * len(statuses))}) LIMIT 1) AS open_reference"
     )
+    return rawsql.instance(Order, order_id, extra=open_case, params=statuses)
 
 
 def _assess_filing(order: Order, *, buyer: User, now: datetime, assisted: bool) -> tuple[Ruleset, Any]:
@@ -259,7 +257,7 @@ def case_file(
                 reference=_new_reference(now),
                 order=order,
                 buyer=buyer,
-                shop=order.shop,
+                shop_id=order.shop_id,
                 platform_id=order.platform_id,
                 ruleset_id=ruleset.id,
                 ruleset_hash=ruleset.content_hash,

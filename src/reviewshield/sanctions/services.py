@@ -255,7 +255,9 @@ def sanctions_sync(
     transaction already, for the notifications and webhooks."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("sanctions_sync must run inside the transaction of the change that caused it")
-    shop = Shop.objects.select_for_update().get(pk=shop_id)  # two decisions on one shop queue here
+    shop = rawsql.instance(Shop, shop_id, lock=True)  # two decisions on one shop queue here
+    if shop is None:
+        raise Shop.DoesNotExist(f"no shop {shop_id}")
     inputs, state = "", None
     if not inputs_changed:  # else the fingerprint would only be read to be stored; the next sync does
         inputs, state = _inputs_fingerprint(shop.pk)
