@@ -98,11 +98,16 @@ def deadlines_cancel(
     payload: dict[str, Any] | None = None,
 ) -> int:
     """Mark open deadlines of a case (or order, or with these `payload` values) as cancelled; returns how many."""
-    if case is not None and order is None and not payload:
-        # The common call (a complaint's step closes its deadlines) as one plain UPDATE.
+    if (case is None) != (order is None) and not payload:
+        # A case's or an order's deadlines (every step of a complaint closes some) as one plain UPDATE.
+        column, owner = ("case_id", case) if case is not None else ("order_id", order)
         table, quote = Deadline._meta.db_table, connection.ops.quote_name
-        sql = f"UPDATE {quote(table)} SET done_at = %s, outcome = %s WHERE done_at IS NULL AND case_id = %s"
-        params: list[Any] = [connection.ops.adapt_datetimefield_value(now), Outcome.CANCELLED.value, case.pk]
+        sql = f"UPDATE {quote(table)} SET done_at = %s, outcome = %s WHERE done_at IS NULL AND {column} = %s"
+        params: list[Any] = [
+            connection.ops.adapt_datetimefield_value(now),
+            Outcome.CANCELLED.value,
+            getattr(owner, "pk", owner),  # an instance or its id, as the ORM's filter takes them
+        ]
         if kinds is not None:
             wanted = list(kinds)
             if not wanted:
