@@ -222,6 +222,12 @@ def scene(cast, time_machine) -> Scene:
         "buyer-alerts": (cast.bob, "/protection/"),
         "buyer-alerts-empty": (cast.carol, "/protection/"),
         "buyer-alert-asked": (cast.bob, f"/protection/{asked_alert.pk}/"),
+        # every kind of notification this scene sent, as each of its readers sees them
+        "notifications-seller": (cast.alice, "/notifications/"),
+        "notifications-seller-page-2": (cast.alice, "/notifications/?page=2"),
+        "notifications-buyer": (cast.bob, "/notifications/"),
+        "notifications-senior": (cast.frank, "/notifications/"),
+        "notifications-empty": (cast.erin, "/notifications/"),
         "not-found": (cast.bob, "/cases/999999/"),
         "forbidden": (cast.alice, "/orders/"),
     }
@@ -325,6 +331,8 @@ PAGE_NAMES = [
     "agent-extortion-upheld",
     "agent-alerts", "agent-alerts-closed", "agent-alerts-empty", "agent-alert-open", "agent-alert-asked",
     "agent-alert-closed", "buyer-alerts", "buyer-alerts-empty", "buyer-alert-asked",
+    "notifications-seller", "notifications-seller-page-2", "notifications-buyer", "notifications-senior",
+    "notifications-empty",
     "not-found", "forbidden",
 ]  # fmt: skip
 
@@ -353,7 +361,7 @@ def test_the_page_list_covers_every_portal_address():
                          "seller_extortion_evidence_file", "seller_extortion_withdraw", "buyer_extortion_answer",
                          "buyer_extortion_evidence_add", "buyer_extortion_evidence_file", "agent_extortion_take",
                          "agent_extortion_decide", "agent_extortion_evidence", "agent_alert_act",
-                         "buyer_alert_consent"}  # fmt: skip
+                         "buyer_alert_consent", "notification_open", "notifications_read_all"}  # fmt: skip
     shown = {
         "home", "login", "orders", "complain", "assisted_file", "cases", "case", "seller_cases", "seller_case",
         "agent_queue", "agent_case", "agent_assisted", "agent_chat", "agent_webhooks",
@@ -361,7 +369,7 @@ def test_the_page_list_covers_every_portal_address():
         "public_blacklist", "public_warnings",
         "seller_extortion", "seller_extortion_file", "seller_extortion_report", "buyer_extortion",
         "buyer_extortion_report", "agent_extortion", "agent_extortion_report", "agent_alerts", "agent_alert",
-        "buyer_alerts", "buyer_alert",
+        "buyer_alerts", "buyer_alert", "notifications",
     }  # fmt: skip
     assert names == shown | checked_elsewhere
 

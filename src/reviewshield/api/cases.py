@@ -665,6 +665,8 @@ def assisted_link_get(request: HttpRequest, token: str) -> Any:
 class NotificationOut(Schema):
     id: int
     kind: str
+    text: str  # the notification as one sentence, in the language asked for (Accept-Language)
+    link: str | None  # the portal page it leads to, if any
     case_reference: str | None
     created_at: str
     read: bool
@@ -673,27 +675,50 @@ class NotificationOut(Schema):
 @router.get(
     "/notifications", response={200: Page[NotificationOut], **ERRORS}, summary="Your in-app notifications"
 )
-def notifications(request: HttpRequest, page: int = 1, page_size: int = 50) -> Any:
-    from reviewshield.outbox.models import Notification
+def notifications(request: HttpRequest, page: int = 1, page_size: int = 50, unread: bool = False) -> Any:
+    """Newest first; `unread=true` leaves out those already read."""
+    from reviewshield.outbox.selectors import notification_view, notifications_for
 
-    qs = (
-        Notification.objects.filter(recipient=request.auth)
-        .select_related("case")
-        .order_by("-created_at", "-id")
-    )  # type: ignore[attr-defined]
+    qs = notifications_for(request.auth)
+    if unread:
+        qs = qs.filter(read_at__isnull=True)
     items, count, page, page_size = paginate(qs, page=page, page_size=page_size)
+    views = [notification_view(n, request.auth) for n in items]
     return {
         "items": [
             {
-                "id": n.pk,
-                "kind": n.kind,
-                "case_reference": n.case.reference if n.case else None,
-                "created_at": iso_local(n.created_at),
-                "read": n.read_at is not None,
+                "id": v.id,
+                "kind": v.kind,
+                "text": v.text,
+                "link": v.link,
+                "case_reference": v.case_reference,
+                "created_at": iso_local(v.created_at),
+                "read": v.read,
             }
-            for n in items
+            for v in views
         ],
         "count": count,
         "page": page,
         "page_size": page_size,
     }
+
+
+class NotificationsReadIn(Schema):
+    ids: list[int] | None = None  # leave out to mark every unread notification read
+
+
+class NotificationsReadOut(Schema):
+    marked: int
+
+
+@router.post(
+    "/notifications/read",
+    response={200: NotificationsReadOut, **ERRORS},
+    summary="Mark your notifications read",
+)
+def notifications_read(request: HttpRequest, payload: NotificationsReadIn) -> Any:
+    """Marks the given ids (or, without `ids`, all) of your own unread notifications read; ids of
+    notifications that are not yours, or already read, are left alone and not counted."""
+    from reviewshield.outbox.services import notifications_mark_read
+
+    return {"marked": notifications_mark_read(user=request.auth, now=timezone.now(), ids=payload.ids)}

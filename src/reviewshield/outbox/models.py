@@ -29,7 +29,13 @@ class Notification(models.Model):
     class Meta:
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
-        indexes = [models.Index(fields=["recipient", "-created_at"])]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"]),
+            # the header's unread count on every page: only the unread rows are indexed
+            models.Index(
+                fields=["recipient"], condition=Q(read_at__isnull=True), name="outbox_notification_unread"
+            ),
+        ]
 
 
 class OutboxMessage(models.Model):

@@ -46,3 +46,17 @@ def notify(
     # a complaint notifies two or three people (nobody needs the new rows' ids).
     insert_rows(Notification, notes)
     insert_rows(OutboxMessage, messages)
+
+
+def notifications_mark_read(*, user: Any, now: datetime, ids: Iterable[int] | None = None) -> int:
+    """Mark the user's own unread notifications read (those of `ids`, or all); returns how many.
+
+    One UPDATE: a notification is the reader's own state, not the case's, so it has no audit event;
+    another person's ids match nothing."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        unread = Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True)
+        if ids is not None:
+            unread = unread.filter(pk__in=list(ids))
+        return unread.update(read_at=now)

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from reviewshield.web import agent, alerts, buyer, chat, extortion, public, seller, views
+from reviewshield.web import agent, alerts, buyer, chat, extortion, notifications, public, seller, views
 
 app_name = "web"
 
@@ -12,6 +12,10 @@ urlpatterns = [
     # public, no login
     path("blacklist/", public.blacklist, name="public_blacklist"),
     path("warnings/", public.warnings, name="public_warnings"),
+    # everyone logged in
+    path("notifications/", notifications.notifications, name="notifications"),
+    path("notifications/read-all/", notifications.notifications_read_all, name="notifications_read_all"),
+    path("notifications/<int:notification_id>/", notifications.notification_open, name="notification_open"),
     # buyer
     path("orders/", buyer.orders, name="orders"),
     path("orders/<int:order_id>/complain/", buyer.complain, name="complain"),
