@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import timedelta
 
 import pytest
@@ -151,3 +152,34 @@ def test_the_refusal_for_a_seller_comes_in_chinese(chats):
 
     assert res.status_code == 403 and res.json()["code"] == "forbidden"
     assert res.json()["message"] == "您的角色无权执行此操作。"
+
+
+def test_every_agents_read_is_recorded_and_the_buyer_sees_it(chats, time_machine):
+    """Reading a buyer's chat is recorded: once per agent, complaint and Beijing day, on the
+    timeline the buyer sees, and in the tamper-evident log. A refused read records nothing."""
+    case = file_case(chats)
+    as_user(chats.erin).get(f"/api/cases/{case.pk}/chat")  # no permission yet: refused
+    assert not CaseEvent.objects.filter(case=case, kind="chat_read").exists()
+
+    post(as_user(chats.bob), permission_url(case))
+    as_user(chats.erin).get(f"/api/cases/{case.pk}/chat")
+    as_user(chats.erin).get(f"/api/cases/{case.pk}/chat?page=2")  # paging on: the same read
+    as_user(chats.erin).get(f"/agent/cases/{case.pk}/chat/")  # the portal page, same day
+    as_user(chats.frank).get(f"/agent/cases/{case.pk}/chat/")  # another agent
+    time_machine.move_to(NOW + timedelta(days=1), tick=False)
+    as_user(chats.erin).get(f"/agent/cases/{case.pk}/chat/")  # the next day
+
+    reads = list(CaseEvent.objects.filter(case=case, kind="chat_read").order_by("id"))
+    assert [(e.actor_id, e.actor_role, e.data["via"]) for e in reads] == [
+        (chats.erin.pk, "agent", "api"),
+        (chats.frank.pk, "agent", "portal"),
+        (chats.erin.pk, "agent", "portal"),
+    ]
+    assert reads[0].data["from"].startswith("2026-08-14T01:00:00")
+    assert {f"event:{e.pk}" for e in reads} <= set(LogQueue.objects.values_list("ref", flat=True))
+    for lang, words in (
+        ("en", "An agent read the chat under the buyer's permission"),
+        ("zh-hans", "客服在买家授权下查看了聊天记录"),
+    ):
+        page = html.unescape(as_user(chats.bob, lang).get(f"/cases/{case.pk}/").content.decode())
+        assert words in page

@@ -366,6 +366,7 @@ class CaseChatOut(Schema):
 def case_chat(request: HttpRequest, case_id: int, page: int = 1, page_size: int = 100) -> Any:
     require_roles(request, Role.AGENT, Role.SENIOR_AGENT, Role.ADMIN)
     chat = selectors.case_chat_for_agent(request.auth, case_id)  # type: ignore[attr-defined]
+    services.chat_read_record(chat=chat, agent=request.auth, via="api", now=timezone.now())  # type: ignore[arg-type]
     items, count, page, page_size = paginate(chat.messages, page=page, page_size=page_size)
     return {
         "window_from": iso_local(chat.start),

@@ -510,3 +510,32 @@ def chat_permission_revoke(*, case_id: int, buyer: User, now: datetime) -> ChatP
             data={"granted_at": _utc_iso(permission.granted_at)},
         )
         return permission
+
+
+# --- who read it ---------------------------------------------------------------------------------
+
+
+def chat_read_record(*, chat: Any, agent: User, via: str, now: datetime) -> bool:
+    """Record that an agent opened the buyer's chat under the buyer's permission (`chat` from
+    `selectors.case_chat_for_agent`): a `chat_read` case event the buyer sees on the complaint's
+    timeline, queued for the tamper-evident log. Once per agent, complaint and Beijing day (a
+    reader paging through a long chat is one read); returns whether an event was written.
+    """
+    from reviewshield.cases.models import CaseEvent
+
+    case = chat.case
+    day_start = to_local(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    with transaction.atomic():
+        if CaseEvent.objects.filter(case=case, kind="chat_read", actor=agent, at__gte=day_start).exists():
+            return False
+        event_append(
+            case=case,
+            kind="chat_read",
+            actor=agent,
+            actor_role=Side.AGENT,
+            at=now,
+            from_status=case.status,
+            to_status=case.status,
+            data={"via": via, "from": _utc_iso(chat.start), "to": _utc_iso(chat.end)},
+        )
+        return True

@@ -139,6 +139,7 @@ def agent_chat(request: HttpRequest, case_id: int) -> HttpResponse:
         chat = selectors.case_chat_for_agent(request.user, case.pk)
     except ReviewShieldError as exc:
         return render(request, "web/agent/chat.html", {"case": case, "refusal": str(exc.message)}, status=403)
+    services.chat_read_record(chat=chat, agent=request.user, via="portal", now=timezone.now())  # type: ignore[arg-type]
     return render(
         request,
         "web/agent/chat.html",

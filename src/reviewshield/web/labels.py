@@ -20,6 +20,7 @@ EVENT_LABELS = {
     "chat_cited": _("Chat evidence number cited"),
     "chat_permission_granted": _("Buyer let agents read 90 days of chat"),
     "chat_permission_revoked": _("Buyer took back the chat permission"),
+    "chat_read": _("An agent read the chat under the buyer's permission"),
     "appeal_filed": _("An appeal against the decision was filed"),
     "appeal_decided": _("A senior agent decided the appeal"),
     "appeal_stale": _("The appeal was not decided in time; senior agents were alerted"),
