@@ -83,11 +83,18 @@ def test_journey_1_file_answer_b_uphold_and_the_buyer_reads_the_decision(cast, o
     assert "calls.csv" in buyer.content()
     buyer.shot("evidence-added")
 
-    # The seller sees the complaint with the buyer masked and answers B with evidence.
+    # The seller hears of it in the header of every page, opens the notification, lands on the
+    # complaint with the buyer masked, and answers B with evidence.
     seller = open_as("alice", "/seller/cases/")
     seller.shot("list")
-    seller.follow(seller.get_by_role("link", name=case.reference))
+    expect(seller.locator("header .unread-count")).to_have_text("1")
+    seller.follow(seller.locator("header a.notifications-link"))
+    expect(seller.locator("ol.notifications li.unread")).to_contain_text(case.reference)
+    seller.shot("notifications")
+    seller.follow(seller.get_by_role("link", name=tr(lang, "Go to it")))
+    assert seller.locator("header .unread-count").count() == 0  # read now
     page = seller.content()
+    assert case.reference in page
     assert cast.bob.phone not in page and cast.bob.real_name not in page and cast.bob.username not in page
     assert cast.bob.public_alias in page
     seller.shot("case-masked")
