@@ -52,7 +52,9 @@ def test_sellers_and_other_buyers_never_see_alerts(alert: Alert, members: Any) -
 
 def test_warning_the_seller_tells_the_shop_without_naming_the_buyer(alert: Alert, members: Any) -> None:
     response = post(
-        as_user(members.erin), f"/api/alerts/{alert.pk}/warn", {"message": "Stop.", "version": alert.version}
+        as_user(members.erin),
+        f"/api/alerts/{alert.pk}/warn",
+        {"message": "Stop messaging 王小明 at 13800138000.", "version": alert.version},
     )
     assert response.status_code == 200, response.content
     assert response.json()["seller_warned_at"] is not None
@@ -63,6 +65,9 @@ def test_warning_the_seller_tells_the_shop_without_naming_the_buyer(alert: Alert
         and "王小明" not in str(note.params)
         and "13800138000" not in str(note.params)
     )
+    assert note.params["message"] == "Stop messaging *** at ***."  # the agent quoted the buyer: masked
+    page = as_user(members.alice).get("/notifications/").content.decode()
+    assert "Stop messaging *** at ***." in page and "王小明" not in page and "13800138000" not in page
     assert LogQueue.objects.filter(ref__startswith="alert_event:").count() == 2  # raised, seller_warned
     stale = post(
         as_user(members.frank), f"/api/alerts/{alert.pk}/warn", {"message": "", "version": alert.version}

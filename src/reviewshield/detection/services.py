@@ -42,6 +42,7 @@ from reviewshield.evidence.log import log_enqueue, log_enqueue_many
 from reviewshield.localtime import format_local, to_local
 from reviewshield.marketplace.models import Order, Review, Shop
 from reviewshield.outbox.services import notify
+from reviewshield.privacy.masking import mask_personal_data
 from reviewshield.rawsql import insert_rows, update_rows
 from reviewshield.screening import CATEGORIES
 
@@ -411,7 +412,9 @@ def alert_warn_seller(
                 "alert": alert.reference,
                 "order": alert.order.external_id if alert.order else None,
                 "categories": alert.categories,
-                "message": message,
+                # For the shop's sellers (in the portal, by email and SMS): an agent who quotes the
+                # buyer's name, number or address does not pass them on.
+                "message": mask_personal_data(message, alert.buyer.personal_data),
             },
         )
         return alert
