@@ -1,4 +1,7 @@
-"""case_lifecycle_per_s: file → answer B → decide, through the services, on SQLite (target ≥ 300)."""
+"""case_lifecycle_per_s: file → answer B → decide, through the services, on SQLite (target ≥ 300).
+
+600 complaints against one shop, one after another, each upheld: the shop's history grows to 600
+decisions, each of which brings its points, penalties, compensation and blacklist up to date."""
 
 from __future__ import annotations
 
@@ -53,17 +56,20 @@ def case_lifecycle() -> Figures:
     services.ruleset_for(orders[0], filed_at=now)
 
     started = time.perf_counter()
-    for order, buyer in zip(orders, buyers, strict=True):
+    for i, (order, buyer) in enumerate(zip(orders, buyers, strict=True)):
+        # Each complaint a second after the one before, as a real clock has them (at one shared
+        # instant, 600 decisions would tie on every ordering the sanctions keep).
+        at = now + timedelta(seconds=i)
         case = services.case_file(
             buyer=buyer,
             order_id=order.pk,
             harassment_types=["phone_sms_bombing"],
-            occurred_at=now - timedelta(hours=2),
+            occurred_at=at - timedelta(hours=2),
             narrative="200 verification codes overnight.",
-            now=now,
+            now=at,
         )
         services.case_answer(
-            case_id=case.pk, seller=seller, kind="defence", text="Not us.", now=now + timedelta(hours=1)
+            case_id=case.pk, seller=seller, kind="defence", text="Not us.", now=at + timedelta(hours=1)
         )
         services.case_decide(
             case_id=case.pk,
@@ -71,7 +77,7 @@ def case_lifecycle() -> Figures:
             outcome="uphold",
             tier="ordinary",
             reasons="SMS bill.",
-            now=now + timedelta(hours=2),
+            now=at + timedelta(hours=2),
         )
     elapsed = time.perf_counter() - started
     return {"case_lifecycle_per_s": (N / elapsed, "lifecycles/s")}

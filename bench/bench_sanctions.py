@@ -6,7 +6,9 @@ six cases, most of them absorbed by a running penalty) and a few rules exams. Me
 with the stored ledger and penalties, write what changed — forced to recompute with nothing to
 change (`points_recompute_ms`, as a decision's sync runs), and after one more upheld decision. Also
 the sync that finds its stored fingerprint of the inputs unchanged and stops after two reads
-(`points_sync_unchanged_ms`: an exam, an appeal or a period end that changes nothing). Also the read the marketplace makes: `/api/shops/{id}/status`'s
+(`points_sync_unchanged_ms`: an exam, an appeal or a period end that changes nothing), and the
+sync of one more upheld decision as `case_decide` runs it, on the append path
+(`points_sync_appended_decision_ms`). Also the read the marketplace makes: `/api/shops/{id}/status`'s
 computation (`shop_status_ms`).
 """
 
@@ -27,7 +29,11 @@ def _p95(samples: list[float]) -> float:
 
 
 @figures(
-    "points_recompute_ms", "points_sync_unchanged_ms", "points_recompute_after_decision_ms", "shop_status_ms"
+    "points_recompute_ms",
+    "points_sync_unchanged_ms",
+    "points_recompute_after_decision_ms",
+    "points_sync_appended_decision_ms",
+    "shop_status_ms",
 )
 def points_recompute() -> Figures:
     setup_django()
@@ -126,6 +132,27 @@ def points_recompute() -> Figures:
         after.append((time.perf_counter() - t0) * 1000)
         assert result.ledger_lines == 1
 
+    # A decision's own sync, as `case_decide` runs it (`upheld_case`): it comes after every other
+    # decision of the shop, so only what it adds is computed (the append path; the full recompute
+    # is refused here, so a fallback would fail the benchmark rather than pass unseen).
+    full = services.shop_facts
+    services.shop_facts = None  # type: ignore[assignment]
+    appended = []
+    try:
+        for j in range(20):
+            extra = make(CASES + 20 + j)
+            extra.decided_at = now - timedelta(seconds=40 - j)
+            extra.save()
+            t0 = time.perf_counter()
+            with transaction.atomic():
+                result = services.sanctions_sync(
+                    shop_id=shop.pk, now=now, reason="decision", upheld_case=extra.pk
+                )
+            appended.append((time.perf_counter() - t0) * 1000)
+            assert result.ledger_lines == 1
+    finally:
+        services.shop_facts = full
+
     reads = []
     for _ in range(40):
         t0 = time.perf_counter()
@@ -135,5 +162,6 @@ def points_recompute() -> Figures:
         "points_recompute_ms": (round(_p95(steady), 2), "ms"),
         "points_sync_unchanged_ms": (round(_p95(unchanged), 2), "ms"),
         "points_recompute_after_decision_ms": (round(_p95(after), 2), "ms"),
+        "points_sync_appended_decision_ms": (round(_p95(appended), 2), "ms"),
         "shop_status_ms": (round(_p95(reads), 2), "ms"),
     }

@@ -391,3 +391,62 @@ def test_ledger_penalties_of_a_busy_history_agree_with_a_plain_walk(items, exam_
         assert engine.penalties(entries, ruleset.sanctions, exams=exams) == _reference_penalties(
             entries, ruleset.sanctions, exams
         )
+
+
+# The append path of the sync resumes the walk from what the database holds: the tallies and the
+# last applied penalty of each class. Resumed, it must give what the whole walk gives.
+
+
+def _resumed(entries, rules, exams, split):
+    """The whole walk's result, computed as: the walk up to `split`, then resumed for the rest."""
+    ordered = engine._in_entry_order(entries)
+    head, tail = ordered[:split], ordered[split:]
+    before = engine.penalties(head, rules, exams=exams)
+    last: dict[str, int] = {}
+    for i, p in enumerate(before):
+        if p.absorbed_by is None:
+            last[p.node.points_class] = i
+    running = [before[i] for i in sorted(last.values())]
+    resumed = engine.penalties_after(tail, rules, exams=exams, tally=engine.tallies(head), running=running)
+    merged = list(before)
+    for i, p in zip(sorted(last.values()), resumed, strict=False):
+        merged[i] = p
+    return merged + resumed[len(running) :]
+
+
+@settings(max_examples=500, deadline=None)
+@given(_entries, _nodes, st.booleans(), st.lists(st.integers(0, 24 * 60), max_size=4), st.integers(0, 40))
+def test_a_walk_resumed_after_any_line_gives_the_whole_walk(entries, nodes, exam_required, exam_hours, split):
+    rules = Sanctions(nodes=tuple(nodes), exam_required=exam_required)
+    exams = [at("2026-01-01 00:00") + timedelta(hours=h) for h in exam_hours]
+    ordered = engine._in_entry_order(entries)
+    split = min(split, len(ordered))
+    # Resumed only where the lines after the split all come later than those before (as a decision
+    # appended after every other does); lines at the same instant may sit on either side.
+    if 0 < split < len(ordered) and ordered[split - 1].at == ordered[split].at:
+        split = 0
+    assert _resumed(entries, rules, exams, split) == engine.penalties(entries, rules, exams=exams)
+
+
+@settings(max_examples=150, deadline=None)
+@given(tiers_strategy, st.lists(st.integers(min_value=0, max_value=900), max_size=5))
+def test_appending_the_latest_decision_gives_its_lines_and_resumes_the_walk(items, exam_days):
+    decisions = _decisions(items)
+    if not decisions:
+        return
+    latest = max(decisions, key=lambda d: (d.at, d.case_id))
+    others = [d for d in decisions if d is not latest]
+    if any(d.at >= latest.at for d in others):
+        return  # the append path takes only a decision strictly after every other
+    exams = [at("2026-01-01 00:00") + timedelta(days=d) for d in exam_days]
+    for ruleset in (TAOBAO, T2021, TMALL):
+        rules = ruleset.sanctions
+        whole = engine.ledger(decisions, rules, until=latest.at)
+        year = engine.local_year(latest.at)
+        nth = 1 + sum(1 for d in others if engine.local_year(d.at) == year)
+        new = engine.decision_entries(latest, nth_in_year=nth)
+        assert [e for e in whole if e.case_id == latest.case_id] == new
+        assert engine._in_entry_order(whole)[len(whole) - len(new) :] == new  # the last lines
+        assert _resumed(whole, rules, exams, len(whole) - len(new)) == engine.penalties(
+            whole, rules, exams=exams
+        )

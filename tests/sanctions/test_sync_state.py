@@ -81,9 +81,11 @@ def test_an_earlier_now_than_the_last_sync_is_worked_out_in_full(cast, endpoint)
     assert penalty.state == PenaltyState.IN_FORCE
 
 
-def test_a_decision_drops_the_stored_state(cast, endpoint):
+def test_a_decision_stores_the_state_of_the_inputs_after_it(cast, endpoint):
     decide(cast, "ordinary", START)
     sync(cast.shop, START + timedelta(hours=1))
-    decide(cast, "ordinary", START + timedelta(days=1))  # case_decide: inputs changed, no fingerprint read
-    assert not SyncState.objects.filter(shop=cast.shop).exists()
+    decide(cast, "ordinary", START + timedelta(days=1))
+    stored = SyncState.objects.get(shop=cast.shop)
+    assert stored.synced_at == START + timedelta(days=1)
+    assert stored.inputs == services._inputs_fingerprint(cast.shop.pk)[0]  # with the second decision
     assert LedgerEntry.objects.filter(shop=cast.shop).count() == 2

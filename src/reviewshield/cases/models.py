@@ -142,6 +142,9 @@ class Case(models.Model):
             models.Index(fields=["buyer", "-filed_at"], name="case_buyer"),
             models.Index(fields=["shop", "-filed_at"], name="case_shop"),
             models.Index(fields=["order", "status"], name="case_order_status"),
+            # A shop's standing decisions in the order they were made: the sanctions sync's reads
+            # (the latest decision, those of a year, the last few final ones) walk it, not the shop.
+            models.Index(fields=["shop", "status", "decided_at"], name="case_shop_decided"),
         ]
         constraints = [
             # One open complaint per order, even when two requests race past the service's check.

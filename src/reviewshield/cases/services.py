@@ -576,7 +576,7 @@ def case_decide(
                 actor=agent,
                 sellers=sellers,
                 endpoints=endpoints,
-                inputs_changed=True,
+                upheld_case=case.pk,
             )
         return case
 

@@ -116,29 +116,43 @@ def blacklist_grounds(facts: ShopFacts) -> list[listing.Ground]:
     )
 
 
+def entry_event(
+    shop: Shop,
+    kind: str,
+    row: BlacklistEntry,
+    *,
+    actor: User | None,
+    now: datetime,
+    references: dict[int, str],
+) -> ShopEvent:
+    """The shop event of an entry listed or withdrawn: its ground, the standing decisions it rests
+    on (`references`: case id -> reference of each standing upheld decision), its bounds."""
+    return ShopEvent(
+        shop=shop,
+        kind=kind,
+        actor=actor,
+        at=now,
+        case_id=row.cases[-1] if row.cases else None,
+        data={
+            "ground": row.key,
+            "reason": row.reason,
+            "cases": [references[c] for c in row.cases if c in references],
+            "listed_from": row.listed_from.isoformat(),
+            "until": row.until.isoformat(),
+        },
+    )
+
+
 def blacklist_sync(shop: Shop, facts: ShopFacts, now: datetime, actor: User | None) -> list[ShopEvent]:
     """Store the grounds the shop's final decisions give now; return the shop events to write."""
     wanted = {g.key: g for g in blacklist_grounds(facts)}
     stored = {row.key: row for row in BlacklistEntry.objects.filter(shop_id=shop.pk)}
     events: list[ShopEvent] = []
 
+    references = {pk: c.reference for pk, c in facts.upheld.items()}
+
     def event(kind: str, row: BlacklistEntry) -> None:
-        events.append(
-            ShopEvent(
-                shop=shop,
-                kind=kind,
-                actor=actor,
-                at=now,
-                case_id=row.cases[-1] if row.cases else None,
-                data={
-                    "ground": row.key,
-                    "reason": row.reason,
-                    "cases": [facts.upheld[c].reference for c in row.cases if c in facts.upheld],
-                    "listed_from": row.listed_from.isoformat(),
-                    "until": row.until.isoformat(),
-                },
-            )
-        )
+        events.append(entry_event(shop, kind, row, actor=actor, now=now, references=references))
 
     for key, g in wanted.items():
         row = stored.get(key)

@@ -199,12 +199,7 @@ def ledger(decisions: Iterable[Decision], rules: Sanctions, *, until: datetime) 
             entries.append(new(entry, ("deduction", d.case_id, d.points_class, year, d.points, d.at)))
             if d.points_class == "B":
                 b_by_year[year] += d.points
-        if (
-            d.extra_from_nth is not None
-            and d.extra_class is not None
-            and d.extra_points > 0
-            and nth_in_year[year] >= d.extra_from_nth
-        ):
+        if _gives_extra(d, nth_in_year[year]):
             entries.append(new(entry, ("extra", d.case_id, d.extra_class, year, d.extra_points, d.at)))
             if d.extra_class == "B":
                 b_by_year[year] += d.extra_points
@@ -224,6 +219,28 @@ def ledger(decisions: Iterable[Decision], rules: Sanctions, *, until: datetime) 
     if carries:
         entries += carries
     return _put_in_entry_order(entries)
+
+
+def _gives_extra(d: Decision, nth_in_year: int) -> bool:
+    return (
+        d.extra_from_nth is not None
+        and d.extra_class is not None
+        and d.extra_points > 0
+        and nth_in_year >= d.extra_from_nth
+    )
+
+
+def decision_entries(d: Decision, *, nth_in_year: int) -> list[Entry]:
+    """The ledger lines `ledger` gives decision `d` when it is the `nth_in_year` standing decision
+    of its local year (for a decision appended after every other: `penalties_after`)."""
+    year = local_year(d.at)
+    out = []
+    if d.points > 0:
+        out.append(Entry("deduction", d.case_id, d.points_class, year, d.points, d.at))
+    if _gives_extra(d, nth_in_year):
+        assert d.extra_class is not None
+        out.append(Entry("extra", d.case_id, d.extra_class, year, d.extra_points, d.at))
+    return out
 
 
 def by_key(entries: Iterable[Entry]) -> dict[str, Entry]:
@@ -334,17 +351,44 @@ def _next_node_at(nodes: Sequence[Node], tally: int) -> float:
 def penalties(entries: Sequence[Entry], rules: Sanctions, *, exams: Iterable[datetime] = ()) -> list[Penalty]:
     """Walk the ledger in time order and say which node penalties apply, which were absorbed by a
     heavier running one, and when each ends, is superseded or lifted."""
-    exam_times = sorted(exams)
-    running: dict[str, int] = {}  # class -> index in `out` of the penalty last applied in that class
-    out: list[Penalty] = []
-    tally: dict[tuple[int, str], int] = defaultdict(int)
+    return _walk(_in_entry_order(entries), rules, sorted(exams), [], {}, defaultdict(int))
+
+
+def penalties_after(
+    entries: Sequence[Entry],
+    rules: Sanctions,
+    *,
+    exams: Iterable[datetime] = (),
+    tally: dict[tuple[int, str], int],
+    running: Sequence[Penalty],
+) -> list[Penalty]:
+    """`penalties` resumed: the walk goes on from a ledger whose points per (year, class) are
+    `tally` and whose last applied (not absorbed) penalty of each class is in `running`, with
+    `entries`, which all come after every line that ledger holds. Returns the running penalties as
+    the walk leaves them (a heavier one may supersede them), then the new ones, in walk order — so
+    a decision appended after every other costs its own lines, not the shop's whole history."""
+    out = list(running)
+    by_class: dict[str, int] = {p.node.points_class: i for i, p in enumerate(out)}
+    if len(by_class) != len(out):
+        raise ValueError("give at most one running penalty per class")
+    return _walk(_in_entry_order(entries), rules, sorted(exams), out, by_class, defaultdict(int, tally))
+
+
+def _walk(
+    ordered: Sequence[Entry],
+    rules: Sanctions,
+    exam_times: Sequence[datetime],
+    out: list[Penalty],
+    running: dict[str, int],  # class -> index in `out` of the penalty last applied in that class
+    tally: dict[tuple[int, str], int],
+) -> list[Penalty]:
     # For each tally, the next points at which a node of its class is reached: most entries stay
     # below it and need no look at the nodes (a busy shop's thousand lines reach a node every few).
     next_node: dict[tuple[int, str], float] = {}
     nodes_of: dict[str, list[Node]] = {}  # the ruleset's nodes of each class, in its order
     for node in rules.nodes:
         nodes_of.setdefault(node.points_class, []).append(node)
-    for e in _in_entry_order(entries):
+    for e in ordered:
         bucket = (e.year, e.points_class)
         before = tally[bucket]
         after = before + e.points

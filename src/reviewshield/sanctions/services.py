@@ -245,21 +245,41 @@ def sanctions_sync(
     sellers: list[int] | None = None,
     endpoints: list[WebhookEndpoint] | None = None,
     inputs_changed: bool = False,
+    upheld_case: int | None = None,
 ) -> SyncResult:
     """Bring the shop's ledger, penalties, flags and compensation in line with what stands now.
 
     Returns at once, after two reads, when the shop's inputs are those of its last sync and no
     period, lift or year end has come since (`SyncState`). `inputs_changed`: the caller has just
-    changed them (an upheld decision), so that check is skipped and the stored state only dropped.
-    `sellers` (ids) and `endpoints` (`webhook_endpoints()`): when the caller read them in this
-    transaction already, for the notifications and webhooks."""
+    changed them, so that check is skipped. `upheld_case`: the caller has just upheld this case;
+    when it was decided after every other of the shop and the stored state is that of the inputs
+    before it, only what it adds is computed and written (`append.sync_append`), else the whole
+    history is recomputed. `sellers` (ids) and `endpoints` (`webhook_endpoints()`): when the caller
+    read them in this transaction already, for the notifications and webhooks."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("sanctions_sync must run inside the transaction of the change that caused it")
     shop = rawsql.instance(Shop, shop_id, lock=True)  # two decisions on one shop queue here
     if shop is None:
         raise Shop.DoesNotExist(f"no shop {shop_id}")
-    inputs, state = "", None
-    if not inputs_changed:  # else the fingerprint would only be read to be stored; the next sync does
+    if upheld_case is not None:
+        from reviewshield.sanctions.append import sync_append
+
+        with gc_paused():
+            appended = sync_append(
+                shop=shop,
+                case_id=upheld_case,
+                now=now,
+                reason=reason,
+                actor=actor,
+                sellers=sellers,
+                endpoints=endpoints,
+            )
+        if appended is not None:
+            result, valid_until, inputs = appended
+            _state_save(shop.pk, now, valid_until, inputs)  # a state was stored: the append needs one
+            return result
+        inputs_changed = True
+    if not inputs_changed:
         inputs, state = _inputs_fingerprint(shop.pk)
         if state is not None and state.inputs == inputs and state.synced_at <= now < state.valid_until:
             return SyncResult()
@@ -274,10 +294,9 @@ def sanctions_sync(
             endpoints=endpoints,
         )
     if inputs_changed:
-        # Written by hand: the ORM's delete (its collector, its signals check) costs ten times the
-        # statement, and nothing points at a sync state.
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {SyncState._meta.db_table} WHERE shop_id = %s", [shop.pk])
+        # The inputs as they stand now, after the caller's change: the next decision's sync may
+        # then take the append path.
+        _state_save(shop.pk, now, valid_until)
     elif state is None:
         SyncState.objects.create(shop_id=shop.pk, inputs=inputs, synced_at=now, valid_until=valid_until)
     else:
@@ -285,6 +304,20 @@ def sanctions_sync(
             inputs=inputs, synced_at=now, valid_until=valid_until
         )
     return result
+
+
+def _state_save(shop_id: int, now: datetime, valid_until: datetime, inputs: str | None = None) -> None:
+    """Store the shop's inputs as they stand now (`inputs`, when the caller read them) as those of
+    its last sync."""
+    state: Any = True
+    if inputs is None:
+        inputs, state = _inputs_fingerprint(shop_id)
+    if state is None:
+        SyncState.objects.create(shop_id=shop_id, inputs=inputs, synced_at=now, valid_until=valid_until)
+    else:
+        rawsql.update_where(
+            SyncState, {"inputs": inputs, "synced_at": now, "valid_until": valid_until}, {"shop": shop_id}
+        )
 
 
 class _State(NamedTuple):
@@ -314,30 +347,62 @@ def _inputs_fingerprint(shop_id: int) -> tuple[str, _State | None]:
     (an appeal's `version` moves when it is decided), and the holiday overrides' count and latest
     change. A decision added, overturned or re-tiered, an exam, an appeal filed or decided all move it.
     """
+    digest, state, _before = _fingerprints(shop_id, without_case=None)
+    return digest, state
+
+
+def _inputs_fingerprint_around(shop_id: int, case_id: int) -> tuple[str, str, _State | None]:
+    """The fingerprints of the shop's inputs as they stand and as they were before `case_id` became
+    a standing upheld decision (both from one query), and the stored `SyncState`."""
+    digest, state, before = _fingerprints(shop_id, without_case=case_id)
+    assert before is not None
+    return digest, before, state
+
+
+_DECISIONS = (
+    "(SELECT COUNT(*) AS n, SUM(id) AS ids, SUM(version) AS versions,"
+    " SUM(id * version) AS mixed, SUM(points) AS points, SUM(money_to_buyer) AS money,"
+    " MIN(decided_at) AS first, MAX(decided_at) AS last"
+    " FROM {case} WHERE shop_id = %s AND status = %s AND decided_at IS NOT NULL{without}) {alias}"
+)
+
+
+def _fingerprints(shop_id: int, *, without_case: int | None) -> tuple[str, _State | None, str | None]:
     case, exam, appeal = Case._meta.db_table, ExamPass._meta.db_table, Appeal._meta.db_table
     holiday, state = HolidayOverride._meta.db_table, SyncState._meta.db_table
+    decisions = "c.n, c.ids, c.versions, c.mixed, c.points, c.money, c.first, c.last"
+    sources = _DECISIONS.format(case=case, without="", alias="c")
+    params: list[Any] = [shop_id, shop_id, shop_id, shop_id, CaseStatus.UPHELD.value]
+    if without_case is not None:
+        decisions += ", w.n, w.ids, w.versions, w.mixed, w.points, w.money, w.first, w.last"
+        sources += ", " + _DECISIONS.format(case=case, without=" AND id <> %s", alias="w")
+        params += [shop_id, CaseStatus.UPHELD.value, without_case]
     sql = (
-        "SELECT c.n, c.ids, c.versions, c.mixed, c.points, c.money, c.first, c.last,"
+        f"SELECT {decisions},"
         " e.n, e.ids, e.first, e.last, a.n, a.ids, a.versions, h.n, h.latest,"
         f" (SELECT inputs FROM {state} WHERE shop_id = %s),"
         f" (SELECT synced_at FROM {state} WHERE shop_id = %s),"
         f" (SELECT valid_until FROM {state} WHERE shop_id = %s)"
-        " FROM (SELECT COUNT(*) AS n, SUM(id) AS ids, SUM(version) AS versions,"
-        " SUM(id * version) AS mixed, SUM(points) AS points, SUM(money_to_buyer) AS money,"
-        " MIN(decided_at) AS first, MAX(decided_at) AS last"
-        f" FROM {case} WHERE shop_id = %s AND status = %s AND decided_at IS NOT NULL) c,"
+        f" FROM {sources},"
         " (SELECT COUNT(*) AS n, SUM(id) AS ids, MIN(passed_at) AS first, MAX(passed_at) AS last"
         f" FROM {exam} WHERE shop_id = %s) e,"
         " (SELECT COUNT(*) AS n, SUM(ap.id) AS ids, SUM(ap.version) AS versions"
         f" FROM {appeal} ap JOIN {case} ac ON ac.id = ap.case_id WHERE ac.shop_id = %s) a,"
         f" (SELECT COUNT(*) AS n, MAX(updated_at) AS latest FROM {holiday}) h"
     )
-    row = rawsql.rows(sql, shop_id, shop_id, shop_id, shop_id, CaseStatus.UPHELD.value, shop_id, shop_id)[0]
-    digest = hashlib.blake2b(repr((row[:-3], _registry_fingerprint())).encode(), digest_size=16).hexdigest()
+    row = rawsql.rows(sql, *params, shop_id, shop_id)[0]
+    rest = row[16:-3] if without_case is not None else row[8:-3]
+    registry = _registry_fingerprint()
+
+    def digest(decided: tuple[Any, ...]) -> str:
+        return hashlib.blake2b(repr(((*decided, *rest), registry)).encode(), digest_size=16).hexdigest()
+
+    now_digest = digest(row[:8])
+    before = digest(row[8:16]) if without_case is not None else None
     stored, synced_at, valid_until = row[-3:]
     if stored is None:
-        return digest, None
-    return digest, _State(stored, stored_time(synced_at), stored_time(valid_until))
+        return now_digest, None, before
+    return now_digest, _State(stored, stored_time(synced_at), stored_time(valid_until)), before
 
 
 def _sync(
@@ -415,51 +480,10 @@ def _sync(
     )
     events: list[ShopEvent] = []
     hooks: list[tuple[str, Payload]] = []
-    for p in planned:
-        state = _state(p, now)
-        old_state = stored_states.pop(p.key, None)
-        if old_state == state:
-            continue
-        was_active = old_state in ACTIVE_STATES
-        if old_state is None:
-            row = Penalty(
-                shop_id=shop.pk,
-                key=p.key,
-                node=p.node.key,
-                points_class=p.node.points_class,
-                measures=list(p.node.measures),
-                year=p.year,
-                points_after=p.points_after,
-                case_id=p.case_id,
-                ruleset_id=facts.ruleset.id,
-                state=state,
-                started_at=p.started_at,
-                ends_at=p.ends_at,
-                ended_at=_ended_at(p, state),
-                absorbed_by=p.absorbed_by or "",
-                created_at=now,
-                updated_at=now,
-            )
-            row.save()
-            if state in ACTIVE_STATES and p.ends_at is not None and p.ends_at > now:
-                deadline_schedule(kind=PERIOD_ENDS, due_at=p.ends_at, payload={"shop": shop.pk, "key": p.key})
-        else:
-            row = Penalty.objects.get(shop_id=shop.pk, key=p.key)
-            row.state = state
-            row.ended_at = _ended_at(p, state)
-            row.updated_at = now
-            row.save(update_fields=["state", "ended_at", "updated_at"])
-        is_active = state in ACTIVE_STATES
-        if is_active and not was_active:
-            result.applied.append(p.key)
-            events.append(_event(shop, "sanction_applied", actor, now, p.case_id, row, references))
-            hooks.append(("sanction.applied", {"penalty": _penalty_payload(row, references)}))
-        elif was_active and not is_active:
-            result.lifted.append(p.key)
-            events.append(_event(shop, "sanction_lifted", actor, now, p.case_id, row, references))
-            hooks.append(("sanction.lifted", {"penalty": _penalty_payload(row, references)}))
-        elif state == PenaltyState.AWAITING_EXAM:
-            events.append(_event(shop, "sanction_awaiting_exam", actor, now, p.case_id, row, references))
+    _apply_penalties(
+        shop, planned, stored_states, now=now, actor=actor, ruleset_id=facts.ruleset.id,
+        references=references, result=result, events=events, hooks=hooks,
+    )  # fmt: skip
     gone = [key for key, state in stored_states.items() if state != PenaltyState.REVERSED]
     for row in Penalty.objects.filter(shop_id=shop.pk, key__in=gone) if gone else ():
         # no standing decision gives these any more
@@ -521,6 +545,30 @@ def _sync(
     events.extend(listed)
 
     # 6. The audit trail (also in the tamper-evident log), the seller's notifications, the webhooks.
+    _finish(
+        shop, now=now, reason=reason, appeal=appeal, actor=actor, lines=lines, events=events, hooks=hooks,
+        listed=listed, result=result, sellers=sellers, endpoints=endpoints,
+    )  # fmt: skip
+    return result, _valid_until(planned, now)
+
+
+def _finish(
+    shop: Shop,
+    *,
+    now: datetime,
+    reason: str,
+    appeal: Appeal | None,
+    actor: User | None,
+    lines: list[LedgerEntry],
+    events: list[ShopEvent],
+    hooks: list[tuple[str, Payload]],
+    listed: list[ShopEvent],
+    result: SyncResult,
+    sellers: list[int] | None,
+    endpoints: list[WebhookEndpoint] | None,
+) -> None:
+    """The end of a sync, full or appended: the ledger's event, the shop events and their log
+    records, the webhooks, the sellers' notifications."""
     if lines:
         events.append(
             ShopEvent(
@@ -569,7 +617,68 @@ def _sync(
             channels=("in_app",),
         )
     result.blacklist_changes = len(listed)
-    return result, _valid_until(planned, now)
+
+
+def _apply_penalties(
+    shop: Shop,
+    planned: Iterable[engine.Penalty],
+    stored_states: dict[str, str],
+    *,
+    now: datetime,
+    actor: User | None,
+    ruleset_id: str,
+    references: Any,
+    result: SyncResult,
+    events: list[ShopEvent],
+    hooks: list[tuple[str, Payload]],
+) -> None:
+    """Write each planned penalty's state now (a row for a new one, the state of a stored one that
+    moved), with its shop event and webhook; `stored_states` (key -> state) loses the keys planned."""
+    for p in planned:
+        state = _state(p, now)
+        old_state = stored_states.pop(p.key, None)
+        if old_state == state:
+            continue
+        was_active = old_state in ACTIVE_STATES
+        if old_state is None:
+            row = Penalty(
+                shop_id=shop.pk,
+                key=p.key,
+                node=p.node.key,
+                points_class=p.node.points_class,
+                measures=list(p.node.measures),
+                year=p.year,
+                points_after=p.points_after,
+                case_id=p.case_id,
+                ruleset_id=ruleset_id,
+                state=state,
+                started_at=p.started_at,
+                ends_at=p.ends_at,
+                ended_at=_ended_at(p, state),
+                absorbed_by=p.absorbed_by or "",
+                created_at=now,
+                updated_at=now,
+            )
+            row.save()
+            if state in ACTIVE_STATES and p.ends_at is not None and p.ends_at > now:
+                deadline_schedule(kind=PERIOD_ENDS, due_at=p.ends_at, payload={"shop": shop.pk, "key": p.key})
+        else:
+            row = Penalty.objects.get(shop_id=shop.pk, key=p.key)
+            row.state = state
+            row.ended_at = _ended_at(p, state)
+            row.updated_at = now
+            row.save(update_fields=["state", "ended_at", "updated_at"])
+        is_active = state in ACTIVE_STATES
+        if is_active and not was_active:
+            result.applied.append(p.key)
+            events.append(_event(shop, "sanction_applied", actor, now, p.case_id, row, references))
+            hooks.append(("sanction.applied", {"penalty": _penalty_payload(row, references)}))
+        elif was_active and not is_active:
+            result.lifted.append(p.key)
+            events.append(_event(shop, "sanction_lifted", actor, now, p.case_id, row, references))
+            hooks.append(("sanction.lifted", {"penalty": _penalty_payload(row, references)}))
+        elif state == PenaltyState.AWAITING_EXAM:
+            events.append(_event(shop, "sanction_awaiting_exam", actor, now, p.case_id, row, references))
 
 
 def _with_shop(ref: dict[str, Any], data: Payload) -> Payload:
@@ -667,15 +776,9 @@ def _compensation_sync(
     for case_id, case in wanted.items():
         stored = existing.get(case_id)
         if stored is None:
-            comp = Compensation.objects.create(
-                case_id=case.pk,
-                shop=shop,
-                buyer_id=case.buyer_id,
-                amount=case.money_to_buyer,
-                status=CompensationStatus.DUE,
-                created_at=now,
-            )
-        elif stored[1] == CompensationStatus.REVERSED:
+            _compensation_new(shop, case, now, actor, result, events, hooks)
+            continue
+        if stored[1] == CompensationStatus.REVERSED:
             comp = Compensation.objects.get(pk=stored[0])
             comp.status = CompensationStatus.DUE
             comp.amount = case.money_to_buyer
@@ -690,18 +793,7 @@ def _compensation_sync(
             continue
         else:
             continue
-        result.compensations_due.append(comp.pk)
-        events.append(
-            ShopEvent(
-                shop=shop,
-                kind="compensation_due",
-                actor=actor,
-                at=now,
-                case_id=case.pk,
-                data={"compensation": comp.pk, "amount": str(comp.amount), "case": case.reference},
-            )
-        )
-        hooks.append(("compensation.due", _compensation_payload(comp, case.reference)))  # built if sent
+        _compensation_announce(shop, comp, case, now, actor, result, events, hooks)
     for case_id, (pk, status, _amount) in existing.items():
         if case_id in wanted or status == CompensationStatus.REVERSED:
             continue
@@ -726,6 +818,51 @@ def _compensation_sync(
             )
         )
     return events, hooks
+
+
+def _compensation_new(
+    shop: Shop,
+    case: UpheldCase,
+    now: datetime,
+    actor: User | None,
+    result: SyncResult,
+    events: list[ShopEvent],
+    hooks: list[tuple[str, Payload]],
+) -> None:
+    """The compensation order of an upheld case that has none yet (the case gives the buyer money)."""
+    comp = Compensation.objects.create(
+        case_id=case.pk,
+        shop=shop,
+        buyer_id=case.buyer_id,
+        amount=case.money_to_buyer,
+        status=CompensationStatus.DUE,
+        created_at=now,
+    )
+    _compensation_announce(shop, comp, case, now, actor, result, events, hooks)
+
+
+def _compensation_announce(
+    shop: Shop,
+    comp: Compensation,
+    case: UpheldCase,
+    now: datetime,
+    actor: User | None,
+    result: SyncResult,
+    events: list[ShopEvent],
+    hooks: list[tuple[str, Payload]],
+) -> None:
+    result.compensations_due.append(comp.pk)
+    events.append(
+        ShopEvent(
+            shop=shop,
+            kind="compensation_due",
+            actor=actor,
+            at=now,
+            case_id=case.pk,
+            data={"compensation": comp.pk, "amount": str(comp.amount), "case": case.reference},
+        )
+    )
+    hooks.append(("compensation.due", _compensation_payload(comp, case.reference)))  # built if sent
 
 
 def _compensation_payload(comp: Compensation, reference: str) -> Callable[[], dict[str, Any]]:
