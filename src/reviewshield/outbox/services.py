@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from django.db import transaction
+
 from reviewshield.outbox.models import Channel, Notification, OutboxMessage
 from reviewshield.rawsql import insert_rows
 
@@ -53,8 +55,6 @@ def notifications_mark_read(*, user: Any, now: datetime, ids: Iterable[int] | No
 
     One UPDATE: a notification is the reader's own state, not the case's, so it has no audit event;
     another person's ids match nothing."""
-    from django.db import transaction
-
     with transaction.atomic():
         unread = Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True)
         if ids is not None:

@@ -54,16 +54,6 @@ _CASE = Case._meta.db_table
 _UPHELD = CaseStatus.UPHELD.value
 
 
-class _References:
-    """Case references by id, for the few cases an appended sync writes events about."""
-
-    def __init__(self, refs: dict[int, str]) -> None:
-        self.refs = refs
-
-    def get(self, case_id: int) -> str | None:
-        return self.refs.get(case_id)
-
-
 def sync_append(
     *,
     shop: Shop,
@@ -221,13 +211,12 @@ def sync_append(
         refs.update(
             rawsql.rows(f"SELECT id, reference FROM {_CASE} WHERE id IN %s AND status = %s", others, _UPHELD)
         )
-    references = _References(refs)
     events: list[ShopEvent] = []
     hooks: list[tuple[str, Any]] = []
     stored_states = {p.key: state for p, state in running}
     services._apply_penalties(
         shop, planned, stored_states, now=now, actor=actor, ruleset_id=ruleset.id,
-        references=references, result=result, events=events, hooks=hooks,
+        references=refs, result=result, events=events, hooks=hooks,  # a dict: case id -> reference
     )  # fmt: skip
     if money and money > 0:
         services._compensation_new(shop, upheld, now, actor, result, events, hooks)
