@@ -13,7 +13,7 @@ from django.utils import timezone as django_time
 from reviewshield.detection.models import ScreenedMessage
 from reviewshield.evidence.models import LogQueue
 from reviewshield.marketplace.models import Shop
-from reviewshield.rawsql import insert_rows, instance, update_where
+from reviewshield.rawsql import insert_rows, instance, instances, rows, update_where
 
 SHANGHAI = timezone(timedelta(hours=8))
 
@@ -184,3 +184,35 @@ def test_an_instance_read_raw_is_the_instance_the_orm_reads(cast: Any) -> None:
     assert raw.sent_at.tzinfo is not None and raw.scores == {"threat": 0.912, "doxxing": 1.0}
     assert raw.marked == message(cast, "m1").text + "!"
     assert instance(ScreenedMessage, pk + 1000) is None
+
+
+def test_instances_read_raw_are_the_instances_the_orm_reads_in_the_order_asked(cast: Any) -> None:
+    insert_rows(
+        ScreenedMessage,
+        [
+            message(cast, "a", action="warn", sent_at=datetime(2026, 11, 21, 10, tzinfo=UTC)),
+            message(cast, "b", action="hold", sent_at=datetime(2026, 11, 21, 9, tzinfo=UTC)),
+            message(cast, "c", action="block", sent_at=datetime(2026, 11, 21, 8, tzinfo=UTC)),
+            message(cast, "d", action="hold", sent_at=datetime(2026, 11, 21, 7, tzinfo=UTC)),
+        ],
+    )
+
+    found = instances(
+        ScreenedMessage,
+        "t.action IN %s AND t.muted = %s",
+        ["hold", "block"],
+        True,
+        order_by="t.sent_at DESC",
+        lock=True,
+    )
+
+    expected = ScreenedMessage.objects.filter(action__in=["hold", "block"], muted=True).order_by("-sent_at")
+    assert [m.message_id for m in found] == ["b", "c", "d"]
+    assert [model_to_dict(m) for m in found] == [model_to_dict(m) for m in expected]
+    assert instances(ScreenedMessage, "t.action IN %s", []) == []  # an empty list matches nothing
+    assert rows(f"SELECT id FROM {ScreenedMessage._meta.db_table} WHERE action IN %s", []) == []
+
+
+def test_a_list_for_each_in_placeholder_is_required(db: Any) -> None:
+    with pytest.raises(ValueError, match="one list for each IN"):
+        rows(f"SELECT id FROM {ScreenedMessage._meta.db_table} WHERE action IN %s AND id IN %s", ["hold"])

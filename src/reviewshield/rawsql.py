@@ -17,28 +17,37 @@ from typing import Any
 from django.db import connection, models
 
 
+def _expand(sql: str, params: Sequence[Any]) -> tuple[str, tuple[Any, ...]] | None:
+    """`sql` with each `IN %s` given one placeholder per value of its list parameter, and the
+    parameters flattened in order; None when a list is empty (`IN ()` matches nothing)."""
+    lists = [p for p in params if isinstance(p, list)]
+    if not lists:
+        return sql, tuple(params)
+    parts = sql.split("IN %s")
+    if len(lists) != len(parts) - 1:
+        raise ValueError("give one list for each IN %s, in order")
+    if not all(lists):
+        return None
+    sql = parts[0]
+    for values, rest in zip(lists, parts[1:], strict=True):
+        sql += "IN (" + ", ".join(["%s"] * len(values)) + ")" + rest
+    flat: list[Any] = []
+    for param in params:  # in the order of the placeholders
+        if isinstance(param, list):
+            flat.extend(param)
+        else:
+            flat.append(param)
+    return sql, tuple(flat)
+
+
 def rows(sql: str, *params: Any) -> list[tuple[Any, ...]]:
     """The rows of a read, as the driver returns them. A list parameter fills an `IN %s`
     placeholder (one list per `IN %s`, in order); an empty list matches nothing."""
-    lists = [p for p in params if isinstance(p, list)]
-    if lists:
-        parts = sql.split("IN %s")
-        if len(lists) != len(parts) - 1:
-            raise ValueError("give one list for each IN %s, in order")
-        if not all(lists):
-            return []  # IN () matches nothing (and is no SQL)
-        sql = parts[0]
-        for values, rest in zip(lists, parts[1:], strict=True):
-            sql += "IN (" + ", ".join(["%s"] * len(values)) + ")" + rest
-        flat: list[Any] = []
-        for param in params:  # in the order of the placeholders
-            if isinstance(param, list):
-                flat.extend(param)
-            else:
-                flat.append(param)
-        params = tuple(flat)
+    expanded = _expand(sql, params)
+    if expanded is None:
+        return []
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(*expanded)
         return cursor.fetchall()
 
 
@@ -97,27 +106,30 @@ _NATIVE: dict[type, tuple[type, ...]] = {
 _INTEGER_KEYS = (models.AutoField, models.BigAutoField, models.SmallAutoField, models.IntegerField)
 
 
-def _preparer(field: Any) -> Callable[[Any], Any]:
-    # `connection` is Django's per-thread proxy and each preparer reads `connection.ops` when it
-    # runs, so the preparers of a model are kept per database vendor (`_preparers`).
-    def orm(value: Any) -> Any:
-        return field.get_db_prep_save(value, connection)
+def _preparer(field: Any) -> Callable[[Any, Any], Any]:
+    """A function of (value, connection) that prepares the field's value for the driver. The caller
+    resolves Django's per-thread `connection` proxy once per statement (each resolution is a
+    thread-local lookup, and a hundred-row insert prepares a thousand values); the preparers of a
+    model are kept per database vendor (`_preparers`)."""
+
+    def orm(value: Any, db: Any) -> Any:
+        return field.get_db_prep_save(value, db)
 
     native = _NATIVE.get(type(field))
     if native is None and type(field) is models.ForeignKey and isinstance(field.target_field, _INTEGER_KEYS):
         native = (int,)
     if native is not None:
-        return lambda value: value if value is None or type(value) in native else orm(value)
+        return lambda value, db: value if value is None or type(value) in native else orm(value, db)
     if type(field) is models.DateTimeField:
         # A naive time takes the ORM's path (its warning and the default zone), as it would anyway.
-        return lambda value: (
-            orm(value)
+        return lambda value, db: (
+            orm(value, db)
             if value is not None and value.tzinfo is None
-            else connection.ops.adapt_datetimefield_value(value)
+            else db.ops.adapt_datetimefield_value(value)
         )
     if type(field) is models.JSONField:
         encoder = field.encoder
-        return lambda value: None if value is None else connection.ops.adapt_json_value(value, encoder)
+        return lambda value, db: None if value is None else db.ops.adapt_json_value(value, encoder)
     return orm
 
 
@@ -133,10 +145,10 @@ def _automatic_times(model: Any, fields: Sequence[Any]) -> list[Any]:
     return found
 
 
-_PREPARERS: dict[tuple[Any, str], list[tuple[str, Callable[[Any], Any]]]] = {}
+_PREPARERS: dict[tuple[Any, str], list[tuple[str, Callable[[Any, Any], Any]]]] = {}
 
 
-def _preparers(model: Any, fields: Sequence[Any]) -> list[tuple[str, Callable[[Any], Any]]]:
+def _preparers(model: Any, fields: Sequence[Any]) -> list[tuple[str, Callable[[Any, Any], Any]]]:
     """(attname, preparer) for each field, worked out once per model and database vendor."""
     key = (model, connection.vendor)
     found = _PREPARERS.get(key)
@@ -165,7 +177,8 @@ def insert_rows(model: Any, objs: Sequence[Any], *, returning_ids: bool = False)
         for obj in objs:
             field.pre_save(obj, add=True)  # the ORM's own: the time now, set on the instance too
     prepare = _preparers(model, fields)
-    values = [[prep(getattr(obj, attname)) for attname, prep in prepare] for obj in objs]
+    db = connection.ops.connection  # the thread's own connection, resolved once
+    values = [[prep(getattr(obj, attname), db) for attname, prep in prepare] for obj in objs]
     quote = connection.ops.quote_name
     head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) VALUES "
     marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
@@ -197,17 +210,18 @@ def update_where(model: Any, values: dict[str, Any], where: dict[str, Any]) -> i
     meta = model._meta
     quote = connection.ops.quote_name
     sets, params = [], []
+    db = connection.ops.connection
     for name, value in values.items():
         field = meta.get_field(name)
         if hasattr(value, "prepare_database_save"):
             value = value.prepare_database_save(field)  # a related object: its key, as `update` does
         sets.append(f"{quote(field.column)} = %s")
-        params.append(_field_preparer(model, field)(value))
+        params.append(_field_preparer(model, field)(value, db))
     tests = []
     for name, value in where.items():
         field = meta.get_field(name)
         tests.append(f"{quote(field.column)} = %s")
-        params.append(_field_preparer(model, field)(value))
+        params.append(_field_preparer(model, field)(value, db))
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {quote(meta.db_table)} SET {', '.join(sets)} WHERE {' AND '.join(tests)}", params
@@ -215,10 +229,10 @@ def update_where(model: Any, values: dict[str, Any], where: dict[str, Any]) -> i
         return int(cursor.rowcount)
 
 
-_FIELD_PREPARERS: dict[tuple[Any, str, str], Callable[[Any], Any]] = {}
+_FIELD_PREPARERS: dict[tuple[Any, str, str], Callable[[Any, Any], Any]] = {}
 
 
-def _field_preparer(model: Any, field: Any) -> Callable[[Any], Any]:
+def _field_preparer(model: Any, field: Any) -> Callable[[Any, Any], Any]:
     key = (model, field.name, connection.vendor)
     found = _FIELD_PREPARERS.get(key)
     if found is None:
@@ -246,3 +260,21 @@ def instance(model: Any, pk: int, *, lock: bool = False, extra: str = "", params
         sql += " FOR UPDATE OF t"
     found = list(model._default_manager.raw(sql, [*params, pk]))
     return found[0] if found else None
+
+
+def instances(model: Any, where: str, *params: Any, order_by: str = "", lock: bool = False) -> list[Any]:
+    """The rows of `model` matching `where` (written against the table's alias `t`; list
+    parameters fill `IN %s` as in `rows`), as instances, in `order_by`'s order. `lock`: FOR UPDATE
+    where the database has row locks, as `instance` has it."""
+    quote = connection.ops.quote_name
+    meta = model._meta
+    columns = ", ".join(f"t.{quote(f.column)}" for f in meta.concrete_fields)
+    sql = f"SELECT {columns} FROM {quote(meta.db_table)} t WHERE {where}"
+    if order_by:
+        sql += f" ORDER BY {order_by}"
+    if lock and connection.features.has_select_for_update_of:
+        sql += " FOR UPDATE OF t"
+    expanded = _expand(sql, params)
+    if expanded is None:
+        return []
+    return list(model._default_manager.raw(*expanded))

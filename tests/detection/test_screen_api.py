@@ -84,6 +84,23 @@ def test_the_buyers_own_phone_and_address_make_a_message_doxxing(chat_backend: A
     assert Alert.objects.count() == 0
 
 
+def test_a_buyers_changed_address_counts_from_the_next_batch(chat_backend: Any, members: Any) -> None:
+    """The API keeps each buyer's folded data between batches; a change of address must not be
+    screened against the old one."""
+    from reviewshield.accounts.models import User
+
+    new_street = "你住杭州市西湖区文三路55号吧"
+    first = verdicts(screen(chat_backend, item("m1", BOBS_STREET), item("m2", new_street)))
+    assert first["m1"]["action"] == "warn" and first["m2"]["action"] == "allow"
+
+    User.objects.filter(pk=members.bob.pk).update(address="杭州市西湖区文三路55号")
+    second = verdicts(screen(chat_backend, item("m3", BOBS_STREET), item("m4", new_street)))
+
+    assert [c["code"] for c in second["m4"]["categories"]] == ["doxxing"]
+    assert second["m4"]["action"] == "warn"
+    assert second["m3"]["action"] == "allow"  # the old street is nobody's address now
+
+
 def test_the_reason_comes_in_the_callers_language(chat_backend: Any, bad_review: Any) -> None:
     chat_backend.defaults["HTTP_ACCEPT_LANGUAGE"] = "zh-hans"
     got = verdicts(screen(chat_backend, item("m1", "我知道你住哪，小心点")))["m1"]

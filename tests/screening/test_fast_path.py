@@ -9,6 +9,7 @@ one by one, and judged in full. Both must agree on every batch.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -17,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reviewshield.screening import NOT_SCREENED, Context, Message, Verdict, screen
+from reviewshield.screening import NOT_SCREENED, Context, KnownData, Message, Verdict, screen
 from reviewshield.screening.engine import _HOUR, _Batch, _Look, default_lexicon
 from reviewshield.screening.lexicon import Lexicon, Settings
 from reviewshield.screening.normalize import normalize
@@ -158,6 +159,23 @@ def test_the_fast_path_gives_exactly_the_verdicts_of_the_full_judgment(
     messages, contexts = batch
 
     assert screen(messages, contexts) == reference(messages, contexts, LEX)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(batches())
+def test_known_data_kept_from_batch_to_batch_judges_as_a_plain_mapping(
+    batch: tuple[list[Message], list[Context]],
+) -> None:
+    messages, contexts = batch
+    kept = KnownData(BUYER)  # one object, as the API keeps a buyer's data between batches
+    for _ in range(2):  # the second time round, its folded form is the one worked out the first
+        fresh = {
+            id(c): dataclasses.replace(c, buyer_known=kept) if c.buyer_known else dataclasses.replace(c)
+            for c in contexts
+        }
+
+        assert screen(messages, [fresh[id(c)] for c in contexts]) == reference(messages, contexts, LEX)
+    assert kept.folded() is kept.folded()
 
 
 @settings(max_examples=100, deadline=None)

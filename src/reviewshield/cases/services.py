@@ -52,7 +52,7 @@ from reviewshield.marketplace.models import Order, Shop
 from reviewshield.outbox.services import notify
 from reviewshield.policy import OrderFacts, Ruleset, assess_filing, window_end
 from reviewshield.policystore.services import ruleset_registry, work_calendar
-from reviewshield.rawsql import rows
+from reviewshield.rawsql import insert_rows, rows
 from reviewshield.sanctions.services import sanctions_sync
 from reviewshield.webhooks.models import WebhookEndpoint
 from reviewshield.webhooks.services import webhook_emit_many, webhook_endpoints
@@ -274,7 +274,9 @@ def case_file(
                 provisional_deadlines=list(assessment.provisional),
             )
             case.next_deadline_at = next_deadline(case)
-            case.save()
+            insert_rows(
+                Case, [case], returning_ids=True
+            )  # as `save()` inserts it, without building its query
             if link is not None:
                 link.used_at = now
                 link.save(update_fields=["used_at"])

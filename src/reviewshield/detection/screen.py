@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from django.db import connection, transaction
@@ -30,7 +31,7 @@ from reviewshield.errors import ValidationFailed
 from reviewshield.marketplace.models import Order, Platform, Rating, Review, Shop
 from reviewshield.marketplace.services import member_key
 from reviewshield.rawsql import insert_rows, rows, stored_time
-from reviewshield.screening import Context, Lexicon, Message, Reason, Verdict, screen
+from reviewshield.screening import Context, KnownData, Lexicon, Message, Reason, Verdict, screen
 
 MAX_BATCH = 1000
 MAX_TEXT = 5000
@@ -188,10 +189,7 @@ def _pairs(platform: Platform, items: list[Incoming]) -> dict[tuple[str, str], _
         f"SELECT id, external_id, real_name, phone, address, email FROM {user} WHERE external_id IN %s",
         list(keys),
     ):
-        known = {
-            kind: (value,) for kind, value in zip(KNOWN_KINDS, values, strict=True) if value and value.strip()
-        }
-        buyers[keys[external_id]] = (pk, known)
+        buyers[keys[external_id]] = (pk, _known_data(*values))
     pairs: dict[tuple[str, str], _Pair] = {}
     for key in dict.fromkeys((i.shop_id, i.buyer_id) for i in items):  # each pair once, in batch order
         shop_key, buyer_key = key
@@ -255,11 +253,25 @@ def _pairs(platform: Platform, items: list[Incoming]) -> dict[tuple[str, str], _
 KNOWN_KINDS = ("name", "phone", "address", "other")  # real_name, phone, address, email
 
 
+@lru_cache(maxsize=16384)
+def _known_data(*values: str | None) -> KnownData:
+    """The buyer's known data as the engine takes them, one object per distinct row of values in
+    this process: the engine folds each object once, where a new mapping for every batch would be
+    looked up by value again (see `KnownData`). Bounded: the least recently seen buyers drop out."""
+    return KnownData(
+        (kind, (value,)) for kind, value in zip(KNOWN_KINDS, values, strict=True) if value and value.strip()
+    )
+
+
 def _context(pair: _Pair | None, first_at: datetime, batch_ids: set[str]) -> Context:
     if pair is None:
         return Context()
-    since = first_at - _HOUR
-    recent = tuple(text for at, mid, text in pair.recent if since <= at < first_at and mid not in batch_ids)
+    recent: tuple[str, ...] = ()
+    if pair.recent:
+        since = first_at - _HOUR
+        recent = tuple(
+            text for at, mid, text in pair.recent if since <= at < first_at and mid not in batch_ids
+        )
     return Context(
         bad_review_at=pair.bad_review[2] if pair.bad_review else None,
         recent_seller_messages=len(recent),
@@ -281,7 +293,9 @@ def screen_batch(*, platform: str, items: list[Incoming], now: datetime) -> Batc
     first_at: dict[tuple[str, str], datetime] = {}
     for item in items:
         key = (item.shop_id, item.buyer_id)
-        first_at[key] = min(first_at.get(key, item.sent_at), item.sent_at)
+        earlier = first_at.get(key)
+        if earlier is None or item.sent_at < earlier:
+            first_at[key] = item.sent_at
     contexts_by_pair = {key: _context(pairs.get(key), at, batch_ids) for key, at in first_at.items()}
     verdicts = screen(
         [Message(i.text, i.sender, i.sent_at) for i in items],
@@ -314,23 +328,26 @@ def _store(
     now: datetime,
 ) -> list[str]:
     order_ids = {i.order_id for i, _ in flagged if i.order_id}
-    orders = (
-        {
-            external_id: (pk, shop_id, buyer_id)
-            for external_id, pk, shop_id, buyer_id in Order.objects.filter(
-                platform=platform, external_id__in=order_ids
-            ).values_list("external_id", "id", "shop_id", "buyer_id")
-        }
-        if order_ids
-        else {}
-    )
-    with transaction.atomic():
-        already = set(
-            ScreenedMessage.objects.filter(
-                platform=platform, message_id__in=[i.message_id for i, _ in flagged]
-            ).values_list("message_id", flat=True)
+    orders = {
+        external_id: (pk, shop_id, buyer_id)
+        for external_id, pk, shop_id, buyer_id in rows(
+            f"SELECT external_id, id, shop_id, buyer_id FROM {Order._meta.db_table}"
+            " WHERE platform_id = %s AND external_id IN %s",
+            platform.pk,
+            sorted(order_ids),
         )
-        rows: list[ScreenedMessage] = []
+    }
+    with transaction.atomic():
+        already = {
+            message_id
+            for (message_id,) in rows(
+                f"SELECT message_id FROM {ScreenedMessage._meta.db_table}"
+                " WHERE platform_id = %s AND message_id IN %s",
+                platform.pk,
+                [i.message_id for i, _ in flagged],
+            )
+        }
+        stored: list[ScreenedMessage] = []
         for item, result in flagged:
             if item.message_id in already:
                 continue  # screened before: the first verdict stands, and it counted once
@@ -342,9 +359,9 @@ def _store(
                 else None
             )
             v = result.verdict
-            rows.append(
+            stored.append(
                 ScreenedMessage(
-                    platform=platform,
+                    platform_id=platform.pk,
                     message_id=item.message_id,
                     conversation_id=item.conversation_id,
                     shop_id=pair.shop_id if pair else None,
@@ -367,7 +384,7 @@ def _store(
                 )
             )
         by_pair: dict[tuple[int, int], list[ScreenedMessage]] = defaultdict(list)
-        for row in rows:
+        for row in stored:
             if (
                 row.shop_id
                 and row.buyer_id
@@ -392,5 +409,5 @@ def _store(
             )
         # The alerts first, so that each stored message names its alert as it is written.
         alerts = services.alerts_from_screening(groups, now=now)
-        insert_rows(ScreenedMessage, rows)  # nobody needs their ids back
+        insert_rows(ScreenedMessage, stored)  # nobody needs their ids back
         return [alert.reference for alert in alerts]

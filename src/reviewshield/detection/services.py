@@ -43,7 +43,7 @@ from reviewshield.localtime import format_local, to_local
 from reviewshield.marketplace.models import Order, Review, Shop
 from reviewshield.outbox.services import notify
 from reviewshield.privacy.masking import mask_personal_data
-from reviewshield.rawsql import insert_rows, update_rows
+from reviewshield.rawsql import insert_rows, instances, rows, update_rows
 from reviewshield.screening import CATEGORIES
 
 S = AlertStatus
@@ -157,7 +157,12 @@ def _references(count: int, now: datetime) -> list[str]:
     refs: list[str] = []
     while len(refs) < count:
         fresh = {_new_reference(now) for _ in range(count - len(refs))} - set(refs)
-        fresh -= set(Alert.objects.filter(reference__in=fresh).values_list("reference", flat=True))
+        fresh -= {
+            taken
+            for (taken,) in rows(
+                f"SELECT reference FROM {Alert._meta.db_table} WHERE reference IN %s", list(fresh)
+            )
+        }
         refs.extend(fresh)
     return refs
 
@@ -175,12 +180,15 @@ def alerts_from_screening(groups: Sequence[PairMessages], *, now: datetime) -> l
     buyer_ids = {g.buyer_id for g in groups}
     wanted = {(g.shop_id, g.buyer_id) for g in groups}
     standing: dict[tuple[int, int], Alert] = {}
-    for alert in (
-        Alert.objects.select_for_update()
-        .filter(
-            shop_id__in=shop_ids, buyer_id__in=buyer_ids, source=Source.CHAT, status__in=OPEN_ALERT_STATUSES
-        )
-        .order_by("raised_at", "id")
+    for alert in instances(
+        Alert,
+        "t.shop_id IN %s AND t.buyer_id IN %s AND t.source = %s AND t.status IN %s",
+        sorted(shop_ids),
+        sorted(buyer_ids),
+        Source.CHAT,
+        sorted(OPEN_ALERT_STATUSES),
+        order_by="t.raised_at, t.id",
+        lock=True,
     ):
         if (alert.shop_id, alert.buyer_id) in wanted:
             standing[(alert.shop_id, alert.buyer_id)] = alert  # the latest wins
@@ -195,12 +203,11 @@ def alerts_from_screening(groups: Sequence[PairMessages], *, now: datetime) -> l
         if order_of[(g.shop_id, g.buyer_id)] is None:
             latest_needed.add((g.shop_id, g.buyer_id))
     if latest_needed:
-        for order_id, shop_id, buyer_id in (
-            Order.objects.filter(
-                shop_id__in={s for s, _ in latest_needed}, buyer_id__in={b for _, b in latest_needed}
-            )
-            .order_by("paid_at", "id")
-            .values_list("id", "shop_id", "buyer_id")
+        for order_id, shop_id, buyer_id in rows(
+            f"SELECT id, shop_id, buyer_id FROM {Order._meta.db_table} WHERE shop_id IN %s AND buyer_id IN %s"
+            " ORDER BY paid_at, id",
+            sorted({s for s, _ in latest_needed}),
+            sorted({b for _, b in latest_needed}),
         ):
             if (shop_id, buyer_id) in latest_needed:
                 order_of[(shop_id, buyer_id)] = order_id
@@ -208,11 +215,15 @@ def alerts_from_screening(groups: Sequence[PairMessages], *, now: datetime) -> l
     review_of: dict[int, int] = {}
     case_of: dict[int, int] = {}
     if order_ids:
-        review_of = dict(Review.objects.filter(order_id__in=order_ids).values_list("order_id", "id"))
-        for order_id, case_id in (
-            Case.objects.filter(order_id__in=order_ids, status__in=OPEN_STATUSES)
-            .order_by("-id")
-            .values_list("order_id", "id")
+        wanted_orders = sorted(order_ids)
+        review_of = dict(
+            rows(f"SELECT order_id, id FROM {Review._meta.db_table} WHERE order_id IN %s", wanted_orders)
+        )
+        for order_id, case_id in rows(
+            f"SELECT order_id, id FROM {Case._meta.db_table} WHERE order_id IN %s AND status IN %s"
+            " ORDER BY id DESC",
+            wanted_orders,
+            sorted(OPEN_STATUSES),
         ):
             case_of[order_id] = case_id  # the first filed wins
     references = iter(_references(len(new), now))

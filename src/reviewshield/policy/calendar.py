@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from functools import lru_cache
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
@@ -43,7 +44,10 @@ class WorkCalendar:
         return {d.year for d in self.overrides}
 
 
+@lru_cache(maxsize=8192)
 def _official_is_workday(d: date) -> bool | None:
+    # Kept per process: the installed package's data never change while it runs, and its own
+    # check of each date cost more than the rest of counting a complaint's working days.
     try:
         return bool(chinese_calendar.is_workday(d))
     except NotImplementedError:  # chinesecalendar's way of saying "no notice for that year"

@@ -202,8 +202,7 @@ def sync_append(
         for e in entries
         if e.points != (held.get(e.key) or 0)
     ]
-    if lines:
-        LedgerEntry.objects.bulk_create(lines)
+    rawsql.insert_rows(LedgerEntry, lines)  # nobody needs their ids back
     result.ledger_lines = len(lines)
     refs = {pk: reference}
     others = [p.case_id for p, _ in running if p.case_id and p.case_id != pk]
@@ -342,7 +341,7 @@ def _grounds(shop: Shop, upheld: Any, ruleset: Any, now: datetime) -> list[tuple
     out: list[tuple[_Run, bool, Any]] = []
     for listed_from, key, reason, cases, until in rows:
         found = next((row for row in reversed(live) if row[2] == reason), None)
-        current = None if found is None else BlacklistEntry.objects.get(pk=found[3])
+        current = None if found is None else rawsql.instance(BlacklistEntry, found[3])
         if current is not None and listed_from < current.listed_from:
             return None
         if current is not None and listed_from <= current.until:
@@ -376,7 +375,7 @@ def _blacklist_write(
     for run, opened, row in grounds:
         key, reason, cases, listed_from, until = run
         if opened:
-            row = BlacklistEntry.objects.create(
+            row = BlacklistEntry(
                 shop=shop,
                 key=key,
                 reason=reason,
@@ -386,9 +385,12 @@ def _blacklist_write(
                 created_at=now,
                 updated_at=now,
             )
+            rawsql.insert_rows(BlacklistEntry, [row], returning_ids=True)
         else:
             row.withdrawn_at = None
             row.listed_from, row.until, row.cases, row.updated_at = listed_from, until, list(cases), now
-            row.save(update_fields=["withdrawn_at", "listed_from", "until", "cases", "updated_at"])
+            rawsql.update_rows(
+                BlacklistEntry, [row], ["withdrawn_at", "listed_from", "until", "cases", "updated_at"]
+            )
         events.append(entry_event(shop, "blacklist_listed", row, actor=actor, now=now, references=refs))
     return events

@@ -468,8 +468,7 @@ def _sync(
                 recorded_at=now,
             )
         )
-    if lines:
-        LedgerEntry.objects.bulk_create(lines)
+    rawsql.insert_rows(LedgerEntry, lines)  # nobody needs their ids back
     result.ledger_lines = len(lines)
 
     # 2. Penalties: what should exist, in which state now.
@@ -734,7 +733,7 @@ def _events_write(events: Iterable[ShopEvent]) -> None:
     rows = list(events)
     if not rows:
         return
-    ShopEvent.objects.bulk_create(rows)  # sets each pk (RETURNING on PostgreSQL and SQLite)
+    rawsql.insert_rows(ShopEvent, rows, returning_ids=True)  # each event gets its pk
     log_enqueue_many(
         (
             f"shop_event:{event.pk}",
@@ -830,7 +829,7 @@ def _compensation_new(
     hooks: list[tuple[str, Payload]],
 ) -> None:
     """The compensation order of an upheld case that has none yet (the case gives the buyer money)."""
-    comp = Compensation.objects.create(
+    comp = Compensation(
         case_id=case.pk,
         shop=shop,
         buyer_id=case.buyer_id,
@@ -838,6 +837,7 @@ def _compensation_new(
         status=CompensationStatus.DUE,
         created_at=now,
     )
+    rawsql.insert_rows(Compensation, [comp], returning_ids=True)
     _compensation_announce(shop, comp, case, now, actor, result, events, hooks)
 
 

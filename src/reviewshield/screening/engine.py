@@ -104,9 +104,29 @@ class Context:
         batch asks once per message's conversation, and the lookup by value costs a microsecond)."""
         cached: _Known | None = self.__dict__.get("_known")
         if cached is None:
-            cached = _known_of(self.buyer_known)
+            data = self.buyer_known
+            cached = data.folded() if type(data) is KnownData else _known_of(data)
             object.__setattr__(self, "_known", cached)  # frozen: the cache is not part of the value
         return cached
+
+
+class KnownData(dict[str, tuple[str, ...]]):
+    """A buyer's known data (kind → values) that keeps its own folded form once worked out.
+
+    For a caller that screens the same buyer again and again (the API, batch after batch): give the
+    same `KnownData` object to each new `Context` and the folding is looked up once per object,
+    not by value for every context (a lookup by value hashes and compares every string of it).
+    Treat it as read-only: the folded form is not worked out again after a change.
+    """
+
+    __slots__ = ("_folded",)
+
+    def folded(self) -> _Known:
+        try:
+            return self._folded
+        except AttributeError:
+            self._folded: _Known = _known_of(self)
+            return self._folded
 
 
 class _Known(NamedTuple):

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from reviewshield.accounts.models import Role
 from reviewshield.errors import Conflict, NotFound, PermissionDenied
+from reviewshield.rawsql import instances
 from reviewshield.webhooks.models import EVENTS, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from reviewshield.webhooks.signing import utc_iso
 
@@ -93,7 +94,7 @@ def _clean(value: Any, path: str) -> Any:
 def webhook_endpoints() -> list[WebhookEndpoint]:
     """The active endpoints (one query: a change that announces several events reads them once and
     hands them to each `webhook_emit_many`)."""
-    return list(WebhookEndpoint.objects.filter(active=True).order_by("pk"))
+    return instances(WebhookEndpoint, "t.active = %s", True, order_by="t.id")  # type: ignore[no-any-return]
 
 
 def webhook_emit(*, event: str, payload: dict[str, Any], now: datetime) -> WebhookEvent | None:

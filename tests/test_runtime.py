@@ -1,0 +1,33 @@
+"""A web process loads what it keeps before it freezes its heap (`reviewshield.wsgi`)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+CHECK = """
+import gc, sys
+import reviewshield.wsgi
+from reviewshield.api.site import api
+from reviewshield.detection.lexicons import registry
+tracked = {id(o) for o in gc.get_objects()}
+print(id(api) in tracked, id(registry().current()) in tracked, gc.get_freeze_count() > 0)
+"""
+
+
+def test_the_url_patterns_and_lexicon_are_loaded_and_frozen_before_the_first_request(tmp_path: Path) -> None:
+    """Loaded at the first request instead, they would stay in the collector's sight for the life of
+    the process, and every full collection in the middle of a request would walk them again."""
+    env = {
+        **os.environ,
+        "REVIEWSHIELD_DATA_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "reviewshield.settings",
+    }
+    env.pop("DATABASE_URL", None)  # importing the application touches no database
+
+    done = subprocess.run([sys.executable, "-c", CHECK], env=env, capture_output=True, text=True, timeout=120)
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["False", "False", "True"]
