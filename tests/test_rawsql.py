@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -216,3 +217,19 @@ def test_instances_read_raw_are_the_instances_the_orm_reads_in_the_order_asked(c
 def test_a_list_for_each_in_placeholder_is_required(db: Any) -> None:
     with pytest.raises(ValueError, match="one list for each IN"):
         rows(f"SELECT id FROM {ScreenedMessage._meta.db_table} WHERE action IN %s AND id IN %s", ["hold"])
+
+
+def test_money_times_and_missing_values_read_raw_are_what_the_orm_reads(cast: Any) -> None:
+    from reviewshield.marketplace.models import Order
+
+    paid = cast.order(amount="1234.50")
+    open_order = cast.order(status="paid")  # no trade-success time yet
+
+    for order in (paid, open_order):
+        raw = instance(Order, order.pk)
+        orm = Order.objects.get(pk=order.pk)
+        assert model_to_dict(raw) == model_to_dict(orm)
+        assert type(raw.amount) is type(orm.amount) and raw.amount == orm.amount
+        assert raw._state.adding is False and raw._state.db == orm._state.db
+    assert instance(Order, paid.pk).amount == Decimal("1234.50")
+    assert instance(Order, open_order.pk).trade_success_at is None

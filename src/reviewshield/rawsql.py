@@ -240,9 +240,60 @@ def _field_preparer(model: Any, field: Any) -> Callable[[Any, Any], Any]:
     return found
 
 
+_READERS: dict[tuple[Any, str], tuple[list[str], list[tuple[int, list[Any], Any]]]] = {}
+
+
+def _reader(model: Any, db: Any) -> tuple[list[str], list[tuple[int, list[Any], Any]]]:
+    """The model's column attribute names, and for each column that needs them the converters the
+    ORM's compiler applies to a value read (the backend's, then the field's), worked out once per
+    model and database vendor."""
+    key = (model, db.vendor)
+    found = _READERS.get(key)
+    if found is None:
+        fields = list(model._meta.concrete_fields)
+        converters = []
+        for index, field in enumerate(fields):
+            column = field.get_col(model._meta.db_table)
+            chain = db.ops.get_db_converters(column) + column.get_db_converters(db)
+            if chain:
+                converters.append((index, chain, column))
+        found = _READERS[key] = ([f.attname for f in fields], converters)
+    return found
+
+
+def _read(model: Any, sql: str, params: Sequence[Any]) -> list[Any]:
+    """The rows of `sql` (the model's concrete columns in order, then any extra ones) as instances
+    built the way the ORM builds what it reads: each value through the converters its compiler
+    would apply, then `Model.from_db`. Extra columns become attributes, as with `Manager.raw`.
+
+    Hand-written because `Manager.raw` works out the columns, their converters and the model's
+    init order again for every query, which cost several times the query itself for the one-row
+    reads every step of a complaint makes."""
+    db = connection.ops.connection  # the thread's own connection, resolved once
+    names, converters = _reader(model, db)
+    width = len(names)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+        extra = [column[0] for column in cursor.description[width:]] if found else []
+    out = []
+    for row in found:
+        values = list(row[:width])
+        for index, chain, column in converters:
+            value = values[index]
+            for convert in chain:
+                value = convert(value, column, db)
+            values[index] = value
+        obj = model.from_db(db.alias, names, values)
+        for name, value in zip(extra, row[width:], strict=True):
+            setattr(obj, name, value)
+        out.append(obj)
+    return out
+
+
 def instance(model: Any, pk: int, *, lock: bool = False, extra: str = "", params: Sequence[Any] = ()) -> Any:
     """Row `pk` of `model` as an instance (None if there is none), read by one hand-written query
-    that `Manager.raw` converts column by column as the ORM does. `lock`: FOR UPDATE where the
+    and converted column by column as the ORM converts what it reads. `lock`: FOR UPDATE where the
     database has row locks (PostgreSQL; on SQLite the write transaction already holds the file).
     `extra`: more columns, written against the table's alias `t` (`… AS name`), whose values the
     instance carries as attributes of those names; `params` fill their placeholders.
@@ -258,7 +309,7 @@ def instance(model: Any, pk: int, *, lock: bool = False, extra: str = "", params
     sql = f"SELECT {columns} FROM {quote(meta.db_table)} t WHERE t.{quote(meta.pk.column)} = %s"
     if lock and connection.features.has_select_for_update_of:
         sql += " FOR UPDATE OF t"
-    found = list(model._default_manager.raw(sql, [*params, pk]))
+    found = _read(model, sql, [*params, pk])
     return found[0] if found else None
 
 
@@ -277,4 +328,4 @@ def instances(model: Any, where: str, *params: Any, order_by: str = "", lock: bo
     expanded = _expand(sql, params)
     if expanded is None:
         return []
-    return list(model._default_manager.raw(*expanded))
+    return _read(model, *expanded)
