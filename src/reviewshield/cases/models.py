@@ -144,7 +144,12 @@ class Case(models.Model):
             models.Index(fields=["order", "status"], name="case_order_status"),
             # A shop's standing decisions in the order they were made: the sanctions sync's reads
             # (the latest decision, those of a year, the last few final ones) walk it, not the shop.
-            models.Index(fields=["shop", "status", "decided_at"], name="case_shop_decided"),
+            # It also holds what the sync's fingerprint sums over all of them (version, points,
+            # money, ruleset), so that aggregate reads the index alone, not every case row.
+            models.Index(
+                fields=["shop", "status", "decided_at", "version", "points", "money_to_buyer", "ruleset_id"],
+                name="case_shop_decided_v2",
+            ),
         ]
         constraints = [
             # One open complaint per order, even when two requests race past the service's check.
