@@ -169,28 +169,25 @@ def insert_rows(model: Any, objs: Sequence[Any], *, returning_ids: bool = False)
     """
     if not objs:
         return
-    meta = model._meta
-    fields = [f for f in meta.concrete_fields if not (f.primary_key and f.auto_created)]
+    db = connection.ops.connection  # the thread's own connection, resolved once
+    plan = _insert_plans.get((model, db.vendor))
+    if plan is None:
+        plan = _insert_plans[(model, db.vendor)] = _insert_plan(model, db)
+    head, marks, prepare, automatic, per_statement, pk_column = plan
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="insert_rows")
-    for field in _automatic_times(model, fields):
+    for field in automatic:
         for obj in objs:
             field.pre_save(obj, add=True)  # the ORM's own: the time now, set on the instance too
-    prepare = _preparers(model, fields)
-    db = connection.ops.connection  # the thread's own connection, resolved once
     values = [[prep(getattr(obj, attname), db) for attname, prep in prepare] for obj in objs]
-    quote = connection.ops.quote_name
-    head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) VALUES "
-    marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         if not returning_ids:
             cursor.executemany(head + marks, values)
             return
-        per_statement = max(1, (connection.features.max_query_params or 999) // len(fields))
         for start in range(0, len(objs), per_statement):
             chunk = values[start : start + per_statement]
             cursor.execute(
-                head + ", ".join([marks] * len(chunk)) + f" RETURNING {quote(meta.pk.column)}",
+                head + ", ".join([marks] * len(chunk)) + pk_column,
                 [value for row in chunk for value in row],
             )
             # One statement's new ids rise in the order of its VALUES, whatever order RETURNING
@@ -199,7 +196,34 @@ def insert_rows(model: Any, objs: Sequence[Any], *, returning_ids: bool = False)
             for obj, new_id in zip(objs[start : start + per_statement], ids, strict=True):
                 obj.pk = new_id
                 obj._state.adding = False
-                obj._state.db = connection.alias
+                obj._state.db = db.alias
+
+
+_insert_plans: dict[
+    tuple[Any, str], tuple[str, str, list[tuple[str, Callable[[Any, Any], Any]]], list[Any], int, str]
+] = {}
+
+
+def _insert_plan(
+    model: Any, db: Any
+) -> tuple[str, str, list[tuple[str, Callable[[Any, Any], Any]]], list[Any], int, str]:
+    """What `insert_rows` needs of a model, worked out once per model and database vendor: the
+    statement's head and one row's placeholders, each column's preparer, the fields with automatic
+    times, how many rows one statement takes, and the RETURNING clause."""
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not (f.primary_key and f.auto_created)]
+    quote = db.ops.quote_name
+    head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) VALUES "
+    marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    per_statement = max(1, (db.features.max_query_params or 999) // len(fields))
+    return (
+        head,
+        marks,
+        _preparers(model, fields),
+        _automatic_times(model, fields),
+        per_statement,
+        f" RETURNING {quote(meta.pk.column)}",
+    )
 
 
 def update_where(model: Any, values: dict[str, Any], where: dict[str, Any]) -> int:
