@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -154,6 +154,47 @@ def test_screening_a_message_again_stores_it_once(chat_backend: Any, bad_review:
         assert verdicts(screen(chat_backend, item("m1", "I will kill you")))["m1"]["action"] == "block"
     assert ScreenedMessage.objects.count() == 1
     assert Alert.objects.get().message_count == 1
+
+
+def test_each_flagged_message_is_stored_with_its_verdict_and_alert(
+    chat_backend: Any, bad_review: Any
+) -> None:
+    """What agents read later is what the chat backend was told: every value of each stored row."""
+    lexicon = default_lexicon()
+    sent = [
+        item("t1", "我知道你住哪，小心点", at=NOW),
+        item("t2", "我知道你住哪，小心点", at=NOW + timedelta(seconds=5)),  # the same verdict, shared
+        item(
+            "w1",
+            "能不能把差评删了？",
+            at=NOW + timedelta(seconds=9),
+            order_id=bad_review.order.external_id,
+        ),
+        item("ok", "您的包裹已发货", at=NOW + timedelta(seconds=12)),
+    ]
+    body = screen(chat_backend, *sent).json()
+    got = {v["message_id"]: v for v in body["verdicts"]}
+
+    rows = {m.message_id: m for m in ScreenedMessage.objects.select_related("alert")}
+    assert set(rows) == {"t1", "t2", "w1"}  # the allowed message is not kept
+    (alert,) = Alert.objects.all()
+    assert body["alerts"] == [alert.reference]
+    for message in sent[:3]:
+        row, verdict = rows[message["message_id"]], got[message["message_id"]]
+        assert row.action == verdict["action"]
+        assert row.categories == [c["code"] for c in verdict["categories"]]
+        assert row.scores == verdict["scores"]
+        assert row.spans == [[s["start"], s["end"], s["category"], s["entry"]] for s in verdict["spans"]]
+        assert row.reason_code == verdict["reason"]["code"] and row.factors == verdict["factors"]
+        assert row.muted is False and row.text == message["text"]
+        assert row.sent_at == datetime.fromisoformat(message["sent_at"])
+        assert (row.shop_id, row.buyer_id) == (bad_review.order.shop_id, bad_review.order.buyer_id)
+        assert row.conversation_id == message["conversation_id"] and row.platform.code == "taobao"
+        assert (row.lexicon_version, row.lexicon_hash) == (lexicon.version, lexicon.content_hash)
+        assert row.screened_at is not None and row.screened_at.tzinfo is not None
+    assert rows["t1"].action in ("hold", "block") and rows["t1"].alert == alert and rows["t2"].alert == alert
+    assert rows["w1"].alert is None and rows["w1"].order_id == bad_review.order.pk
+    assert rows["t1"].order_id is None
 
 
 def test_a_second_threat_joins_the_pairs_open_alert(chat_backend: Any, bad_review: Any) -> None:

@@ -149,7 +149,9 @@ class PairMessages:
     buyer_id: int
     review_id: int | None  # the buyer's latest bad review of the shop
     review_order_id: int | None
-    messages: Sequence[ScreenedMessage]  # unsaved rows get their alert set; saved rows are updated
+    # Unsaved rows (a `ScreenedMessage`, or the screening batch's lighter stand-in with the same
+    # attributes) get their alert set; saved rows are updated.
+    messages: Sequence[Any]
 
 
 def _references(count: int, now: datetime) -> list[str]:
