@@ -231,26 +231,31 @@ def update_where(model: Any, values: dict[str, Any], where: dict[str, Any]) -> i
     as `insert_rows` prepares them; returns the number of rows written. For the one-row updates
     every step of a complaint makes, where `QuerySet.update` built its query for longer than it ran.
     Like `QuerySet.update`, it leaves `auto_now` fields alone."""
-    meta = model._meta
-    quote = connection.ops.quote_name
-    sets, params = [], []
-    db = connection.ops.connection
-    for name, value in values.items():
-        field = meta.get_field(name)
+    db = connection.ops.connection  # the thread's own connection, resolved once
+    key = (model, tuple(values), tuple(where), db.vendor)
+    plan = _update_plans.get(key)
+    if plan is None:
+        meta = model._meta
+        quote = db.ops.quote_name
+        fields = [meta.get_field(name) for name in (*values, *where)]
+        sets = ", ".join(f"{quote(f.column)} = %s" for f in fields[: len(values)])
+        tests = " AND ".join(f"{quote(f.column)} = %s" for f in fields[len(values) :])
+        plan = _update_plans[key] = (
+            f"UPDATE {quote(meta.db_table)} SET {sets} WHERE {tests}",
+            [(f, _field_preparer(model, f)) for f in fields],
+        )
+    sql, prepare = plan
+    params = []
+    for (field, prep), value in zip(prepare, (*values.values(), *where.values()), strict=True):
         if hasattr(value, "prepare_database_save"):
             value = value.prepare_database_save(field)  # a related object: its key, as `update` does
-        sets.append(f"{quote(field.column)} = %s")
-        params.append(_field_preparer(model, field)(value, db))
-    tests = []
-    for name, value in where.items():
-        field = meta.get_field(name)
-        tests.append(f"{quote(field.column)} = %s")
-        params.append(_field_preparer(model, field)(value, db))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {quote(meta.db_table)} SET {', '.join(sets)} WHERE {' AND '.join(tests)}", params
-        )
+        params.append(prep(value, db))
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
         return int(cursor.rowcount)
+
+
+_update_plans: dict[tuple[Any, ...], tuple[str, list[tuple[Any, Callable[[Any, Any], Any]]]]] = {}
 
 
 _FIELD_PREPARERS: dict[tuple[Any, str, str], Callable[[Any, Any], Any]] = {}
