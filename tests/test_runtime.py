@@ -31,3 +31,28 @@ def test_the_url_patterns_and_lexicon_are_loaded_and_frozen_before_the_first_req
 
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["False", "False", "True"]
+
+
+def test_broken_lexicon_files_refuse_screening_not_the_whole_site(tmp_path: Path) -> None:
+    lexicons = tmp_path / "lexicons"
+    lexicons.mkdir()
+    (lexicons / "threat.toml").write_text("this is [not toml", encoding="utf-8")
+    env = {
+        **os.environ,
+        "REVIEWSHIELD_DATA_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "reviewshield.settings",
+        "REVIEWSHIELD_LEXICON_DIR": str(lexicons),
+    }
+    env.pop("DATABASE_URL", None)
+
+    done = subprocess.run(
+        [sys.executable, "-c", "import reviewshield.wsgi; print('started')"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "started"
+    assert "lexicon not loaded at start" in done.stderr and str(lexicons) in done.stderr

@@ -279,6 +279,9 @@ def _reader(model: Any, db: Any) -> tuple[list[str], list[tuple[int, list[Any], 
     key = (model, db.vendor)
     found = _READERS.get(key)
     if found is None:
+        # The backend's converters are methods of the first reader's connection: they read only
+        # what its settings give every connection of the vendor (SQLite's time zone), so they
+        # serve every thread.
         fields = list(model._meta.concrete_fields)
         converters = []
         for index, field in enumerate(fields):

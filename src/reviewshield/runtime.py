@@ -13,6 +13,7 @@ collections. Reference counting still frees everything that is not in a cycle at
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -33,8 +34,14 @@ def warm_up() -> None:
         with translation.override(language):
             translation.gettext("Complaint")
     from reviewshield.detection.lexicons import current_lexicon
+    from reviewshield.screening import LexiconError
 
-    current_lexicon()
+    try:
+        current_lexicon()
+    except LexiconError:
+        # Broken lexicon files refuse screening, not the whole site: the process starts, screening
+        # requests get the loader's error, and the files are read again once they change.
+        logging.getLogger("reviewshield.screening").exception("lexicon not loaded at start")
 
 
 def settle_heap() -> None:

@@ -6,9 +6,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from reviewshield.chat.models import ChatConversation, ChatMessage
-from reviewshield.detection.models import Alert, ScreenedMessage
+from reviewshield.detection.labels import reason_for
+from reviewshield.detection.models import Alert, ChatMute, ScreenedMessage
 from reviewshield.screening import default_lexicon
 from tests.detection.conftest import NOW, SCREEN_URL, item, screen
 
@@ -157,7 +159,7 @@ def test_screening_a_message_again_stores_it_once(chat_backend: Any, bad_review:
 
 
 def test_each_flagged_message_is_stored_with_its_verdict_and_alert(
-    chat_backend: Any, bad_review: Any
+    chat_backend: Any, members: Any, bad_review: Any
 ) -> None:
     """What agents read later is what the chat backend was told: every value of each stored row."""
     lexicon = default_lexicon()
@@ -186,7 +188,9 @@ def test_each_flagged_message_is_stored_with_its_verdict_and_alert(
         assert row.scores == verdict["scores"]
         assert row.spans == [[s["start"], s["end"], s["category"], s["entry"]] for s in verdict["spans"]]
         assert row.reason_code == verdict["reason"]["code"] and row.factors == verdict["factors"]
-        assert row.muted is False and row.text == message["text"]
+        with translation.override("en"):  # what an agent's page renders from the stored row
+            assert reason_for(row.reason_code, row.reason_params) == verdict["reason"]["text"]
+        assert row.muted is False and row.text == message["text"] and row.sender == "seller"
         assert row.sent_at == datetime.fromisoformat(message["sent_at"])
         assert (row.shop_id, row.buyer_id) == (bad_review.order.shop_id, bad_review.order.buyer_id)
         assert row.conversation_id == message["conversation_id"] and row.platform.code == "taobao"
@@ -195,6 +199,19 @@ def test_each_flagged_message_is_stored_with_its_verdict_and_alert(
     assert rows["t1"].action in ("hold", "block") and rows["t1"].alert == alert and rows["t2"].alert == alert
     assert rows["w1"].alert is None and rows["w1"].order_id == bad_review.order.pk
     assert rows["t1"].order_id is None
+
+    # An agent mutes the pair: the next message is blocked, and kept as muted.
+    ChatMute.objects.create(
+        shop_id=bad_review.order.shop_id,
+        buyer_id=bad_review.order.buyer_id,
+        alert=alert,
+        muted_by=members.erin,
+        muted_at=NOW,
+    )
+    muted = verdicts(screen(chat_backend, item("m1", "您的包裹已发货", at=NOW + timedelta(minutes=1))))["m1"]
+    row = ScreenedMessage.objects.get(message_id="m1")
+    assert muted["action"] == "block" and muted["muted"] is True
+    assert (row.action, row.muted, row.reason_code, row.sender) == ("block", True, "muted", "seller")
 
 
 def test_a_second_threat_joins_the_pairs_open_alert(chat_backend: Any, bad_review: Any) -> None:

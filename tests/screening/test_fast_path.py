@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -175,7 +176,29 @@ def test_known_data_kept_from_batch_to_batch_judges_as_a_plain_mapping(
         }
 
         assert screen(messages, [fresh[id(c)] for c in contexts]) == reference(messages, contexts, LEX)
-    assert kept.folded() is kept.folded()
+
+
+def test_known_data_is_folded_once_however_many_contexts_and_batches_use_it(monkeypatch: Any) -> None:
+    from reviewshield.screening import engine
+
+    folded = []
+    real = engine._known_of
+    monkeypatch.setattr(engine, "_known_of", lambda data: folded.append(data) or real(data))
+    kept = KnownData(BUYER)
+
+    for batch in range(3):
+        got = screen(
+            [Message("陈晓雯，你住漕溪北路398号吧", "seller", START + timedelta(days=batch))],
+            [Context(bad_review_at=START - timedelta(hours=1), buyer_known=kept)],
+        )[0]
+        assert "doxxing" in got.categories
+    plain = screen(
+        [Message("陈晓雯，你住漕溪北路398号吧", "seller", START)],
+        [Context(bad_review_at=START - timedelta(hours=1), buyer_known=dict(BUYER))],
+    )[0]
+
+    assert "doxxing" in plain.categories
+    assert len(folded) == 2  # once for the kept object, once for the plain mapping
 
 
 @settings(max_examples=100, deadline=None)

@@ -144,10 +144,20 @@ class Case(models.Model):
             models.Index(fields=["order", "status"], name="case_order_status"),
             # A shop's standing decisions in the order they were made: the sanctions sync's reads
             # (the latest decision, those of a year, the last few final ones) walk it, not the shop.
-            # It also holds what the sync's fingerprint sums over all of them (version, points,
-            # money, ruleset), so that aggregate reads the index alone, not every case row.
+            # It also holds what the sync reads of all of them (the fingerprint's sums of id,
+            # version, points and money; the rulesets they were judged under), so those reads take
+            # the index alone, not every case row (`id` is in every SQLite index anyway).
             models.Index(
-                fields=["shop", "status", "decided_at", "version", "points", "money_to_buyer", "ruleset_id"],
+                fields=[
+                    "shop",
+                    "status",
+                    "decided_at",
+                    "version",
+                    "points",
+                    "money_to_buyer",
+                    "ruleset_id",
+                    "id",
+                ],
                 name="case_shop_decided_v2",
             ),
         ]

@@ -342,6 +342,8 @@ def _grounds(shop: Shop, upheld: Any, ruleset: Any, now: datetime) -> list[tuple
     for listed_from, key, reason, cases, until in rows:
         found = next((row for row in reversed(live) if row[2] == reason), None)
         current = None if found is None else rawsql.instance(BlacklistEntry, found[3])
+        if found is not None and current is None:
+            return None  # gone since the read above: the full sync sorts it out
         if current is not None and listed_from < current.listed_from:
             return None
         if current is not None and listed_from <= current.until:
