@@ -323,6 +323,21 @@ def _read(model: Any, sql: str, params: Sequence[Any]) -> list[Any]:
     return out
 
 
+def _select(model: Any, where: str, *, extra: str = "", order_by: str = "", lock: bool = False) -> str:
+    """`SELECT` of the model's concrete columns (then `extra`) from its table as `t`."""
+    quote = connection.ops.quote_name
+    meta = model._meta
+    columns = ", ".join(f"t.{quote(f.column)}" for f in meta.concrete_fields)
+    if extra:
+        columns += ", " + extra
+    sql = f"SELECT {columns} FROM {quote(meta.db_table)} t WHERE {where}"
+    if order_by:
+        sql += f" ORDER BY {order_by}"
+    if lock and connection.features.has_select_for_update_of:
+        sql += " FOR UPDATE OF t"
+    return sql
+
+
 def instance(model: Any, pk: int, *, lock: bool = False, extra: str = "", params: Sequence[Any] = ()) -> Any:
     """Row `pk` of `model` as an instance (None if there is none), read by one hand-written query
     and converted column by column as the ORM converts what it reads. `lock`: FOR UPDATE where the
@@ -333,15 +348,8 @@ def instance(model: Any, pk: int, *, lock: bool = False, extra: str = "", params
     For the rows every step of a complaint reads or locks: building these queries with the ORM
     (an annotation, a subquery) cost more than running them.
     """
-    quote = connection.ops.quote_name
-    meta = model._meta
-    columns = ", ".join(f"t.{quote(f.column)}" for f in meta.concrete_fields)
-    if extra:
-        columns += ", " + extra
-    sql = f"SELECT {columns} FROM {quote(meta.db_table)} t WHERE t.{quote(meta.pk.column)} = %s"
-    if lock and connection.features.has_select_for_update_of:
-        sql += " FOR UPDATE OF t"
-    found = _read(model, sql, [*params, pk])
+    where = f"t.{connection.ops.quote_name(model._meta.pk.column)} = %s"
+    found = _read(model, _select(model, where, extra=extra, lock=lock), [*params, pk])
     return found[0] if found else None
 
 
@@ -349,15 +357,7 @@ def instances(model: Any, where: str, *params: Any, order_by: str = "", lock: bo
     """The rows of `model` matching `where` (written against the table's alias `t`; list
     parameters fill `IN %s` as in `rows`), as instances, in `order_by`'s order. `lock`: FOR UPDATE
     where the database has row locks, as `instance` has it."""
-    quote = connection.ops.quote_name
-    meta = model._meta
-    columns = ", ".join(f"t.{quote(f.column)}" for f in meta.concrete_fields)
-    sql = f"SELECT {columns} FROM {quote(meta.db_table)} t WHERE {where}"
-    if order_by:
-        sql += f" ORDER BY {order_by}"
-    if lock and connection.features.has_select_for_update_of:
-        sql += " FOR UPDATE OF t"
-    expanded = _expand(sql, params)
+    expanded = _expand(_select(model, where, order_by=order_by, lock=lock), params)
     if expanded is None:
         return []
     return _read(model, *expanded)
