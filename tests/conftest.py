@@ -83,6 +83,17 @@ def _fast_password_hasher(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _language_reset() -> Any:
+    """Each test starts in the site's default language: a request through the test client leaves
+    its language active in the thread, and a test must not pass only after another one."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def cast(db: Any) -> Cast:
     from reviewshield.accounts.models import Role, User

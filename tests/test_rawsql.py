@@ -8,7 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import IntegrityError, connection, transaction
+from django.db.transaction import TransactionManagementError
 from django.forms.models import model_to_dict
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone as django_time
 
 from reviewshield.detection.models import ScreenedMessage
@@ -233,3 +236,39 @@ def test_money_times_and_missing_values_read_raw_are_what_the_orm_reads(cast: An
         assert raw._state.adding is False and raw._state.db == orm._state.db
     assert instance(Order, paid.pk).amount == Decimal("1234.50")
     assert instance(Order, open_order.pk).trade_success_at is None
+
+
+def test_statements_run_past_djangos_cursor_still_fail_as_djangos_do(cast: Any) -> None:
+    # A unique value taken: Django's IntegrityError, which the services catch (a filing race).
+    shop = Shop.objects.get(pk=cast.shop.pk)
+    twin = Shop(platform=shop.platform, external_id=shop.external_id, name="Twin", created_at=shop.created_at)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_rows(Shop, [twin], returning_ids=True)
+    # A transaction broken by an error takes no further statement until it is rolled back.
+    with transaction.atomic():
+        with pytest.raises(IntegrityError), transaction.atomic(savepoint=False):
+            insert_rows(Shop, [twin])
+        with pytest.raises(TransactionManagementError):
+            rows("SELECT COUNT(*) FROM marketplace_shop")
+    assert rows("SELECT COUNT(*) FROM marketplace_shop WHERE external_id = %s", shop.external_id) == [(1,)]
+
+
+def test_a_literal_percent_and_placeholders_mean_what_they_mean_for_django(db: Any) -> None:
+    assert rows("SELECT '100%%', %s, %s", "a%s", 2) == [("100%", "a%s", 2)]
+
+
+def test_statements_run_raw_are_seen_by_whatever_watches_the_queries(cast: Any) -> None:
+    # assertNumQueries, DEBUG's query log and execute wrappers all see them.
+    with CaptureQueriesContext(connection) as seen:
+        rows("SELECT id FROM marketplace_shop WHERE id = %s", cast.shop.pk)
+        update_where(Shop, {"name": "Renamed"}, {"id": cast.shop.pk})
+    assert [q["sql"].split()[0] for q in seen.captured_queries] == ["SELECT", "UPDATE"]
+    watched: list[str] = []
+
+    def watch(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        watched.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(watch):
+        assert instance(Shop, cast.shop.pk).name == "Renamed"
+    assert len(watched) == 1 and "marketplace_shop" in watched[0]

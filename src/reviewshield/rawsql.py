@@ -12,9 +12,53 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from django.db import connection, models
+from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
+
+
+@lru_cache(maxsize=4096)
+def _qmark(sql: str) -> str:
+    """`sql` with its `%s` placeholders in the qmark style SQLite's driver takes, as Django's
+    SQLite cursor rewrites them (there by a regular expression on every statement run)."""
+    return FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%")
+
+
+def _run(db: Any, sql: str, params: Any, *, many: bool = False) -> Any:
+    """Run one statement on `db` (the thread's own connection); the open cursor is returned for
+    the caller to read and close.
+
+    Straight on the driver's cursor when nothing watches the statements: Django's cursor costs
+    about 15 µs a statement (its async, thread and health checks, three wrapper layers, and on
+    SQLite the placeholder rewrite), more than most of these one-row statements take to run, and
+    a complaint's step runs a dozen or more. Its errors are still Django's (`wrap_database_errors`)
+    and a broken transaction is still refused. Whenever something watches — execute wrappers,
+    query logging (DEBUG, `assertNumQueries`) — or the connection is not open yet or not yet
+    health-checked this request, Django's own cursor runs it, as it would anyway."""
+    if (
+        db.execute_wrappers
+        or db.queries_logged
+        or db.connection is None
+        or (db.health_check_enabled and not db.health_check_done)
+    ):
+        cursor = db.cursor()
+    else:
+        db.validate_no_broken_transaction()
+        cursor = db.connection.cursor()
+        if db.vendor == "sqlite":
+            sql = _qmark(sql)
+    try:
+        with db.wrap_database_errors:
+            if many:
+                cursor.executemany(sql, params)
+            else:
+                cursor.execute(sql, params)
+    except BaseException:
+        cursor.close()
+        raise
+    return cursor
 
 
 def _expand(sql: str, params: Sequence[Any]) -> tuple[str, tuple[Any, ...]] | None:
@@ -46,18 +90,37 @@ def rows(sql: str, *params: Any) -> list[tuple[Any, ...]]:
     expanded = _expand(sql, params)
     if expanded is None:
         return []
-    with connection.cursor() as cursor:
-        cursor.execute(*expanded)
+    cursor = _run(connection.ops.connection, *expanded)
+    try:
         return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def untaken(model: Any, field: str, draw: Callable[[], str]) -> str:
+    """A value of `draw()` that no row of `model` holds in the unique column `field`, drawn again
+    while one does (one indexed read a draw). For the short random references people read out
+    (six hex digits a day): among a few thousand a day, two the same is likely within weeks, and
+    the insert's unique index would refuse the second with an error. Run in the transaction that
+    inserts the row: SQLite's writers take turns, so nothing takes the value in between; on
+    PostgreSQL that needs two transactions to draw the same value at the same moment."""
+    column = model._meta.get_field(field).column
+    sql = f"SELECT 1 FROM {connection.ops.quote_name(model._meta.db_table)} WHERE {connection.ops.quote_name(column)} = %s"
+    value = draw()
+    while rows(sql, value):
+        value = draw()
+    return value
 
 
 def query_rows(query: Any) -> list[tuple[Any, ...]]:
     """The rows of an ORM `values_list` query as the driver returns them: for columns that need no
     conversion (text, integers), the ORM's per-value converters and chunked reads only cost time."""
     sql, params = query.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    cursor = _run(connection.ops.connection, sql, params)
+    try:
         return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 def stored_time(value: Any) -> datetime:
@@ -76,17 +139,12 @@ def update_rows(model: Any, saved: Sequence[Any], fields: Sequence[str]) -> None
     """Write these fields of saved model instances: one statement run for each (executemany)."""
     if not saved:
         return
+    db = connection.ops.connection  # the thread's own connection, resolved once
     columns = [model._meta.get_field(name) for name in fields]
-    table = connection.ops.quote_name(model._meta.db_table)
-    sets = ", ".join(f"{connection.ops.quote_name(c.column)} = %s" for c in columns)
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {table} SET {sets} WHERE id = %s",
-            [
-                [c.get_db_prep_save(getattr(row, c.attname), connection) for c in columns] + [row.pk]
-                for row in saved
-            ],
-        )
+    table = db.ops.quote_name(model._meta.db_table)
+    sets = ", ".join(f"{db.ops.quote_name(c.column)} = %s" for c in columns)
+    values = [[c.get_db_prep_save(getattr(row, c.attname), db) for c in columns] + [row.pk] for row in saved]
+    _run(db, f"UPDATE {table} SET {sets} WHERE id = %s", values, many=True).close()
 
 
 # Field types whose values go to the driver as they are when they already have the type the
@@ -180,23 +238,24 @@ def insert_rows(model: Any, objs: Sequence[Any], *, returning_ids: bool = False)
         for obj in objs:
             field.pre_save(obj, add=True)  # the ORM's own: the time now, set on the instance too
     values = [[prep(getattr(obj, attname), db) for attname, prep in prepare] for obj in objs]
-    with db.cursor() as cursor:
-        if not returning_ids:
-            cursor.executemany(head + marks, values)
-            return
-        for start in range(0, len(objs), per_statement):
-            chunk = values[start : start + per_statement]
-            cursor.execute(
-                head + ", ".join([marks] * len(chunk)) + pk_column,
-                [value for row in chunk for value in row],
-            )
+    if not returning_ids:
+        _run(db, head + marks, values, many=True).close()
+        return
+    for start in range(0, len(objs), per_statement):
+        chunk = values[start : start + per_statement]
+        cursor = _run(
+            db, head + ", ".join([marks] * len(chunk)) + pk_column, [value for row in chunk for value in row]
+        )
+        try:
             # One statement's new ids rise in the order of its VALUES, whatever order RETURNING
             # hands them back in.
             ids = sorted(row[0] for row in cursor.fetchall())
-            for obj, new_id in zip(objs[start : start + per_statement], ids, strict=True):
-                obj.pk = new_id
-                obj._state.adding = False
-                obj._state.db = db.alias
+        finally:
+            cursor.close()
+        for obj, new_id in zip(objs[start : start + per_statement], ids, strict=True):
+            obj.pk = new_id
+            obj._state.adding = False
+            obj._state.db = db.alias
 
 
 _insert_plans: dict[
@@ -250,9 +309,10 @@ def update_where(model: Any, values: dict[str, Any], where: dict[str, Any]) -> i
         if hasattr(value, "prepare_database_save"):
             value = value.prepare_database_save(field)  # a related object: its key, as `update` does
         params.append(prep(value, db))
-    with db.cursor() as cursor:
-        cursor.execute(sql, params)
-        return int(cursor.rowcount)
+    cursor = _run(db, sql, params)
+    written = int(cursor.rowcount)
+    cursor.close()
+    return written
 
 
 _update_plans: dict[tuple[Any, ...], tuple[str, list[tuple[Any, Callable[[Any, Any], Any]]]]] = {}
@@ -304,10 +364,12 @@ def _read(model: Any, sql: str, params: Sequence[Any]) -> list[Any]:
     db = connection.ops.connection  # the thread's own connection, resolved once
     names, converters = _reader(model, db)
     width = len(names)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    cursor = _run(db, sql, params)
+    try:
         found = cursor.fetchall()
         extra = [column[0] for column in cursor.description[width:]] if found else []
+    finally:
+        cursor.close()
     out = []
     for row in found:
         values = list(row[:width])

@@ -112,6 +112,17 @@ def test_refusals_say_exactly_why(cast):
         file(cast, order_id=987654)
 
 
+def test_a_reference_another_case_holds_is_drawn_again(cast, monkeypatch):
+    # Six random hex digits a day: among a few thousand complaints, two alike turn up within weeks.
+    first = file(cast)
+    drawn = iter([first.reference, first.reference, "RS261112ABC123"])
+    monkeypatch.setattr(services, "_new_reference", lambda now: next(drawn))
+    second = file(cast)
+    assert second.reference == "RS261112ABC123"
+    assert second.status == CaseStatus.AWAITING_RESPONSE
+    assert CaseEvent.objects.filter(case=second, kind="filed").count() == 1
+
+
 def test_bad_filing_input_names_each_field_and_stores_nothing(cast):
     with pytest.raises(ValidationFailed) as err:
         file(cast, harassment_types=[], narrative="  ", occurred_at=FILED + timedelta(days=1))

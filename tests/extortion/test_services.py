@@ -47,6 +47,13 @@ def stored_files() -> set[str]:
     return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
 
 
+@pytest.fixture
+def english():
+    """The messages these tests read, in English (the site's default is Chinese)."""
+    with translation.override("en"):
+        yield
+
+
 def kinds(report):
     return list(report.events.values_list("kind", flat=True))
 
@@ -115,7 +122,15 @@ def test_one_open_report_per_order_and_a_new_one_after_withdrawal(cast):
     assert file(cast, order).status == ReportStatus.AWAITING_BUYER
 
 
-def test_bad_input_names_each_field_and_stores_nothing(cast):
+def test_a_reference_another_report_holds_is_drawn_again(cast, monkeypatch):
+    first = file(cast)
+    drawn = iter([first.reference, "RSX261112ABC123"])
+    monkeypatch.setattr(services, "_new_reference", lambda now: next(drawn))
+    second = file(cast)
+    assert second.reference == "RSX261112ABC123" and second.status == ReportStatus.AWAITING_BUYER
+
+
+def test_bad_input_names_each_field_and_stores_nothing(cast, english):
     before = stored_files()
     with pytest.raises(ValidationFailed) as err:
         file(
@@ -233,7 +248,7 @@ def test_evidence_from_either_side_while_open_and_never_after(cast):
     assert report.evidence.count() == 3
 
 
-def test_the_seller_withdraws_before_a_decision_never_after(cast):
+def test_the_seller_withdraws_before_a_decision_never_after(cast, english):
     report = file(cast)
     with pytest.raises(PermissionDenied):
         services.report_withdraw(report_id=report.pk, seller=cast.bob, reason="", now=FILED)
@@ -248,7 +263,7 @@ def test_the_seller_withdraws_before_a_decision_never_after(cast):
     assert "upheld" in str(err.value.message)
 
 
-def test_no_decision_before_the_buyer_had_their_say_and_only_by_agents(cast):
+def test_no_decision_before_the_buyer_had_their_say_and_only_by_agents(cast, english):
     report = file(cast)
     with pytest.raises(InvalidTransition) as err:
         decide(cast, report)

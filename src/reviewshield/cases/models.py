@@ -75,9 +75,18 @@ class AssistedLink(models.Model):
 
 class Case(models.Model):
     reference = models.CharField(_("case number"), max_length=32, unique=True)
-    order = models.ForeignKey("marketplace.Order", on_delete=models.PROTECT, related_name="cases")
-    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases_filed")
-    shop = models.ForeignKey("marketplace.Shop", on_delete=models.PROTECT, related_name="cases")
+    # No index of their own for order, buyer and shop: each leads a composite index below
+    # (`case_order_status`, `case_buyer`, `case_shop`), which serves the same lookups; a second
+    # index would only be written again by every filing.
+    order = models.ForeignKey(
+        "marketplace.Order", on_delete=models.PROTECT, related_name="cases", db_index=False
+    )
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases_filed", db_index=False
+    )
+    shop = models.ForeignKey(
+        "marketplace.Shop", on_delete=models.PROTECT, related_name="cases", db_index=False
+    )
     platform = models.ForeignKey("marketplace.Platform", on_delete=models.PROTECT, related_name="cases")
     ruleset_id = models.CharField(_("ruleset"), max_length=64)
     ruleset_hash = models.CharField(max_length=80)
@@ -197,7 +206,9 @@ class StatusEvent(models.Model):
 class CaseEvent(StatusEvent):
     """The audit trail of a case."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="events", db_index=False
+    )  # indexed first in `caseevent_case_at`
 
     class Meta:
         verbose_name = _("case event")

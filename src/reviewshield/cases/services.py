@@ -52,7 +52,7 @@ from reviewshield.marketplace.models import Order, Shop
 from reviewshield.outbox.services import notify
 from reviewshield.policy import OrderFacts, Ruleset, assess_filing, window_end
 from reviewshield.policystore.services import ruleset_registry, work_calendar
-from reviewshield.rawsql import insert_rows, rows
+from reviewshield.rawsql import insert_rows, rows, untaken
 from reviewshield.sanctions.services import sanctions_sync
 from reviewshield.webhooks.models import WebhookEndpoint
 from reviewshield.webhooks.services import webhook_emit_many, webhook_endpoints
@@ -254,7 +254,7 @@ def case_file(
             ruleset, assessment = _assess_filing(order, buyer=buyer, now=now, assisted=link is not None)
             d = assessment.deadlines
             case = Case(
-                reference=_new_reference(now),
+                reference=untaken(Case, "reference", lambda: _new_reference(now)),
                 order=order,
                 buyer=buyer,
                 shop_id=order.shop_id,

@@ -21,8 +21,13 @@ class Outcome(models.TextChoices):
 class Deadline(models.Model):
     kind = models.CharField(max_length=64)
     case = models.ForeignKey(
-        "cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="deadlines"
-    )
+        "cases.Case",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deadlines",
+        db_index=False,
+    )  # indexed first in `deadline_case_kind`
     order = models.ForeignKey(
         "marketplace.Order", null=True, blank=True, on_delete=models.CASCADE, related_name="deadlines"
     )

@@ -43,7 +43,7 @@ from reviewshield.localtime import format_local, to_local
 from reviewshield.marketplace.models import Order, Review, Shop
 from reviewshield.outbox.services import notify
 from reviewshield.privacy.masking import mask_personal_data
-from reviewshield.rawsql import insert_rows, instances, rows, update_rows
+from reviewshield.rawsql import insert_rows, instances, rows, untaken, update_rows
 from reviewshield.screening import CATEGORIES
 
 S = AlertStatus
@@ -354,7 +354,7 @@ def alert_from_forensics(*, report: Any, findings: Sequence[dict[str, Any]], now
     ]
     categories = list(dict.fromkeys(FINDING_CATEGORY.get(str(f["kind"]), str(f["kind"])) for f in findings))
     alert = Alert.objects.create(
-        reference=_new_reference(now),
+        reference=untaken(Alert, "reference", lambda: _new_reference(now)),
         source=Source.FORENSICS,
         platform_id=case.platform_id,
         shop_id=case.shop_id,

@@ -52,6 +52,7 @@ from reviewshield.marketplace.models import Order, Review
 from reviewshield.outbox.services import notify
 from reviewshield.policy import window_end
 from reviewshield.policystore.services import work_calendar
+from reviewshield.rawsql import untaken
 from reviewshield.webhooks.services import webhook_emit
 
 MAX_DEMAND = 500
@@ -205,7 +206,7 @@ def report_file(
             answer = window_end(ruleset.windows["respond"], now, calendar)
             decide = window_end(ruleset.windows["decide"], now, calendar)
             report = ExtortionReport(
-                reference=_new_reference(now),
+                reference=untaken(ExtortionReport, "reference", lambda: _new_reference(now)),
                 order=order,
                 shop_id=order.shop_id,
                 platform_id=order.platform_id,

@@ -18,8 +18,8 @@ class Notification(models.Model):
     """An in-app notification a person sees in their portal."""
 
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
-    )
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", db_index=False
+    )  # indexed first in the (recipient, -created_at) index
     case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.CASCADE)
     kind = models.CharField(max_length=64)
     params = models.JSONField(default=dict, blank=True)

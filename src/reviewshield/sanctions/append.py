@@ -72,25 +72,14 @@ def sync_append(
     if not ENABLED:
         return None
     # 1. The stored state is that of the inputs without this case, and no time-driven change is due.
-    after, before, state = services._inputs_fingerprint_around(shop.pk, case_id)
-    if state is None or state.inputs != before or not (state.synced_at <= now < state.valid_until):
+    # (One query: the fingerprints now and without the case, the case's row, the decision before it.)
+    after, around, state = services._inputs_fingerprint_around(shop.pk, case_id)
+    if around.case is None or state is None or state.inputs != around.before:
         return None
-    found = rawsql.rows(
-        "SELECT id, reference, CAST(decided_at AS text), tier, ruleset_id, points, points_class, buyer_id,"
-        f" money_to_buyer, order_id FROM {_CASE} WHERE id = %s AND shop_id = %s AND status = %s"
-        " AND decided_at IS NOT NULL"
-        if connection.vendor == "sqlite"
-        else "SELECT id, reference, decided_at, tier, ruleset_id, points, points_class, buyer_id,"
-        f" money_to_buyer, order_id FROM {_CASE} WHERE id = %s AND shop_id = %s AND status = %s"
-        " AND decided_at IS NOT NULL",
-        case_id,
-        shop.pk,
-        _UPHELD,
-    )
-    if not found:
+    if not (state.synced_at <= now < state.valid_until):
         return None
     pk, reference, decided_raw, tier_name, ruleset_id, points, points_class, buyer_id, money_raw, order_id = (
-        found[0]
+        around.case
     )
     decided_at = stored_time(decided_raw)  # SQLite's UTC text, read as `shop_facts` reads it
     registry = ruleset_registry()
@@ -112,14 +101,8 @@ def sync_append(
     year = engine.local_year(decided_at)
     if decided_at > now or year != engine.local_year(now):
         return None
-    latest = rawsql.rows(
-        f"SELECT decided_at, ruleset_id FROM {_CASE} WHERE shop_id = %s AND status = %s"
-        " AND decided_at IS NOT NULL AND id <> %s ORDER BY decided_at DESC, id DESC LIMIT 1",
-        shop.pk,
-        _UPHELD,
-        pk,
-    )
-    if latest and (stored_time(latest[0][0]) >= decided_at or latest[0][1] != ruleset_id):
+    latest = around.latest
+    if latest and (stored_time(latest[0]) >= decided_at or latest[1] != ruleset_id):
         return None
     rules = ruleset.sanctions
     year_start = engine.year_end(year - 1)

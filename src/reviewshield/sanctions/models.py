@@ -28,7 +28,9 @@ class LedgerEntry(models.Model):
         APPEAL = "appeal", _("Appeal decision")
         YEAR_END = "year_end", _("Year-end reset")
 
-    shop = models.ForeignKey("marketplace.Shop", on_delete=models.PROTECT, related_name="ledger")
+    shop = models.ForeignKey(
+        "marketplace.Shop", on_delete=models.PROTECT, related_name="ledger", db_index=False
+    )  # indexed first in `ledger_shop_year`
     key = models.CharField(max_length=80)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     reason = models.CharField(max_length=16, choices=Reason.choices)
@@ -59,7 +61,9 @@ ACTIVE_STATES = (PenaltyState.IN_FORCE, PenaltyState.AWAITING_EXAM)
 
 
 class Penalty(models.Model):
-    shop = models.ForeignKey("marketplace.Shop", on_delete=models.PROTECT, related_name="penalties")
+    shop = models.ForeignKey(
+        "marketplace.Shop", on_delete=models.PROTECT, related_name="penalties", db_index=False
+    )  # indexed first in `penalty_shop_key`
     key = models.CharField(max_length=120)
     node = models.CharField(max_length=20)
     points_class = models.CharField(max_length=1)
@@ -193,7 +197,9 @@ class Appeal(models.Model):
 class ShopEvent(models.Model):
     """The shop's audit trail: every sanctions change, who or what made it, and why."""
 
-    shop = models.ForeignKey("marketplace.Shop", on_delete=models.PROTECT, related_name="sanction_events")
+    shop = models.ForeignKey(
+        "marketplace.Shop", on_delete=models.PROTECT, related_name="sanction_events", db_index=False
+    )  # indexed first in `shop_event_recent`
     kind = models.CharField(max_length=40)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -231,7 +237,9 @@ class BlacklistEntry(models.Model):
     sync last computed it. `listed_from` may lie ahead (the decisions become final then);
     `withdrawn_at` is set when the ground no longer holds (an appeal was filed or overturned it)."""
 
-    shop = models.ForeignKey("marketplace.Shop", on_delete=models.PROTECT, related_name="blacklist")
+    shop = models.ForeignKey(
+        "marketplace.Shop", on_delete=models.PROTECT, related_name="blacklist", db_index=False
+    )  # indexed first in `blacklist_shop_key`
     key = models.CharField(max_length=80)
     reason = models.CharField(max_length=16, choices=BlacklistReason.choices)
     cases = models.JSONField(default=list)  # case ids, oldest first

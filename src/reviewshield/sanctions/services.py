@@ -347,38 +347,67 @@ def _inputs_fingerprint(shop_id: int) -> tuple[str, _State | None]:
     (an appeal's `version` moves when it is decided), and the holiday overrides' count and latest
     change. A decision added, overturned or re-tiered, an exam, an appeal filed or decided all move it.
     """
-    digest, state, _before = _fingerprints(shop_id, without_case=None)
+    digest, state, _around = _fingerprints(shop_id, around=None)
     return digest, state
 
 
-def _inputs_fingerprint_around(shop_id: int, case_id: int) -> tuple[str, str, _State | None]:
-    """The fingerprints of the shop's inputs as they stand and as they were before `case_id` became
-    a standing upheld decision (both from one query), and the stored `SyncState`."""
-    digest, state, before = _fingerprints(shop_id, without_case=case_id)
-    assert before is not None
-    return digest, before, state
+class Around(NamedTuple):
+    """What `_fingerprints` reads around one case for the append path."""
+
+    before: str | None  # the fingerprint without the case; None when it is no standing decision
+    case: (
+        tuple[Any, ...] | None
+    )  # id, reference, decided_at, tier, ruleset, points, class, buyer, money, order
+    latest: tuple[Any, Any] | None  # (decided_at, ruleset id) of the shop's latest other decision
 
 
+def _inputs_fingerprint_around(shop_id: int, case_id: int) -> tuple[str, Around, _State | None]:
+    """The fingerprint of the shop's inputs as they stand, what the append path reads of `case_id`
+    and of the decision before it, and the fingerprint as it was before `case_id` became a standing
+    upheld decision — all from one query — with the stored `SyncState`."""
+    digest, state, around = _fingerprints(shop_id, around=case_id)
+    assert around is not None
+    return digest, around, state
+
+
+# The standing decisions' aggregates. Money is summed in cents (whole numbers) so that the sum
+# without one decision is the sum less its money, exactly, on either database; the counts of
+# points and money say when a sum would be NULL (no decision with any).
 _DECISIONS = (
-    "(SELECT COUNT(*) AS n, SUM(id) AS ids, SUM(version) AS versions,"
-    " SUM(id * version) AS mixed, SUM(points) AS points, SUM(money_to_buyer) AS money,"
-    " MIN(decided_at) AS first, MAX(decided_at) AS last"
-    " FROM {case} WHERE shop_id = %s AND status = %s AND decided_at IS NOT NULL{without}) {alias}"
+    "(SELECT COUNT(*) AS n, SUM(id) AS ids, SUM(version) AS versions, SUM(id * version) AS mixed,"
+    " COUNT(points) AS pn, SUM(points) AS points, COUNT(money_to_buyer) AS mn,"
+    " SUM(ROUND(money_to_buyer * 100)) AS money, MIN(decided_at) AS first, MAX(decided_at) AS last"
+    " FROM {case} WHERE shop_id = %s AND status = %s AND decided_at IS NOT NULL) c"
 )
+_OTHERS = "FROM {case} WHERE shop_id = %s AND status = %s AND decided_at IS NOT NULL AND id <> %s"
+_DECIDED = "CAST(decided_at AS text)"  # SQLite: the stored text, as the aggregates return it
 
 
-def _fingerprints(shop_id: int, *, without_case: int | None) -> tuple[str, _State | None, str | None]:
+def _fingerprints(shop_id: int, *, around: int | None) -> tuple[str, _State | None, Around | None]:
     case, exam, appeal = Case._meta.db_table, ExamPass._meta.db_table, Appeal._meta.db_table
     holiday, state = HolidayOverride._meta.db_table, SyncState._meta.db_table
-    decisions = "c.n, c.ids, c.versions, c.mixed, c.points, c.money, c.first, c.last"
-    sources = _DECISIONS.format(case=case, without="", alias="c")
-    params: list[Any] = [shop_id, shop_id, shop_id, shop_id, CaseStatus.UPHELD.value]
-    if without_case is not None:
-        decisions += ", w.n, w.ids, w.versions, w.mixed, w.points, w.money, w.first, w.last"
-        sources += ", " + _DECISIONS.format(case=case, without=" AND id <> %s", alias="w")
-        params += [shop_id, CaseStatus.UPHELD.value, without_case]
+    upheld = CaseStatus.UPHELD.value
+    columns = "c.n, c.ids, c.versions, c.mixed, c.pn, c.points, c.mn, c.money, c.first, c.last"
+    sources = _DECISIONS.format(case=case)
+    if around is not None:
+        # The decision before it (bounds of the others, read down the `case_shop_decided_v2` index
+        # from either end) and the case's own row; the sums without it are the sums less its values.
+        decided = _DECIDED if connection.vendor == "sqlite" else "decided_at"
+        others = _OTHERS.format(case=case)
+        columns += (
+            f", (SELECT {decided} {others} ORDER BY decided_at, id LIMIT 1),"
+            f" (SELECT {decided} {others} ORDER BY decided_at DESC, id DESC LIMIT 1),"
+            f" (SELECT ruleset_id {others} ORDER BY decided_at DESC, id DESC LIMIT 1),"
+            " k.id, k.reference, k.decided, k.tier, k.ruleset_id, k.points, k.points_class, k.buyer_id,"
+            " k.money_to_buyer, k.order_id, k.version, k.cents"
+        )
+        sources += (
+            f" LEFT JOIN (SELECT id, reference, {decided} AS decided, tier, ruleset_id, points, points_class,"
+            " buyer_id, money_to_buyer, order_id, version, ROUND(money_to_buyer * 100) AS cents"
+            f" FROM {case} WHERE id = %s AND shop_id = %s AND status = %s AND decided_at IS NOT NULL) k ON 1 = 1"
+        )
     sql = (
-        f"SELECT {decisions},"
+        f"SELECT {columns},"
         " e.n, e.ids, e.first, e.last, a.n, a.ids, a.versions, h.n, h.latest,"
         f" (SELECT inputs FROM {state} WHERE shop_id = %s),"
         f" (SELECT synced_at FROM {state} WHERE shop_id = %s),"
@@ -390,19 +419,54 @@ def _fingerprints(shop_id: int, *, without_case: int | None) -> tuple[str, _Stat
         f" FROM {appeal} ap JOIN {case} ac ON ac.id = ap.case_id WHERE ac.shop_id = %s) a,"
         f" (SELECT COUNT(*) AS n, MAX(updated_at) AS latest FROM {holiday}) h"
     )
+    # The placeholders in the order of the text: the others' bounds, the state's reads, the
+    # decisions, the case's row, the exams and the appeals.
+    params: list[Any] = [shop_id, upheld, around] * 3 if around is not None else []
+    params += [shop_id, shop_id, shop_id, shop_id, upheld]
+    if around is not None:
+        params += [around, shop_id, upheld]
     row = rawsql.rows(sql, *params, shop_id, shop_id)[0]
-    rest = row[16:-3] if without_case is not None else row[8:-3]
+    decided = row[:10]
+    tail = row[10:]
+    found = None
+    if around is not None:
+        found, tail = tail[:15], tail[15:]
+    rest, (stored, synced_at, valid_until) = tail[:9], tail[9:]
     registry = _registry_fingerprint()
 
-    def digest(decided: tuple[Any, ...]) -> str:
-        return hashlib.blake2b(repr(((*decided, *rest), registry)).encode(), digest_size=16).hexdigest()
+    def digest(values: tuple[Any, ...]) -> str:
+        return hashlib.blake2b(repr(((*values, *rest), registry)).encode(), digest_size=16).hexdigest()
 
-    now_digest = digest(row[:8])
-    before = digest(row[8:16]) if without_case is not None else None
-    stored, synced_at, valid_until = row[-3:]
-    if stored is None:
-        return now_digest, None, before
-    return now_digest, _State(stored, stored_time(synced_at), stored_time(valid_until)), before
+    state_now = None if stored is None else _State(stored, stored_time(synced_at), stored_time(valid_until))
+    if found is None:
+        return digest(decided), state_now, None
+    first, last, latest_ruleset, *mine = found
+    if mine[0] is None:  # the case is no standing decision of the shop
+        return digest(decided), state_now, Around(None, None, None)
+    pk, points, version, cents = mine[0], mine[5], mine[10], mine[11]
+    n, ids, versions, mixed, pn, points_sum, mn, money, _first, _last = decided
+    if n == 1:
+        without: tuple[Any, ...] = (0, None, None, None, 0, None, 0, None, None, None)
+    else:
+        pn_w = pn - (points is not None)
+        mn_w = mn - (cents is not None)
+        without = (
+            n - 1,
+            ids - pk,
+            versions - version,
+            mixed - pk * version,
+            pn_w,
+            None if pn_w == 0 else points_sum - (points or 0),
+            mn_w,
+            None if mn_w == 0 else money - (cents or 0),
+            first,
+            last,
+        )
+    return (
+        digest(decided),
+        state_now,
+        Around(digest(without), tuple(mine[:10]), None if last is None else (last, latest_ruleset)),
+    )
 
 
 def _sync(
