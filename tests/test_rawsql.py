@@ -17,7 +17,8 @@ from django.utils import timezone as django_time
 from reviewshield.detection.models import ScreenedMessage
 from reviewshield.evidence.models import LogQueue
 from reviewshield.marketplace.models import Shop
-from reviewshield.rawsql import insert_rows, instance, instances, rows, update_where
+from reviewshield.outbox.models import OutboxMessage
+from reviewshield.rawsql import insert_rows, insert_values, instance, instances, rows, update_where
 
 SHANGHAI = timezone(timedelta(hours=8))
 
@@ -66,6 +67,12 @@ def test_a_row_inserted_by_plain_sql_reads_back_as_the_orm_wrote_it(cast: Any) -
     assert raw.sent_at == datetime(2026, 11, 21, 23, 59, 59, 123456, tzinfo=SHANGHAI)
     assert raw.reason_params == {"nested": {"list": [1, None, True]}, "zh": "差评"}
     assert raw.muted is True and raw.text.startswith("我知道你住哪 🙂")
+    # stored as the very same text, so that times compare and sort in SQL as the ORM's do
+    stored = (
+        "SELECT CAST(sent_at AS text), CAST(screened_at AS text)"
+        f" FROM {ScreenedMessage._meta.db_table} WHERE message_id = %s"
+    )
+    assert rows(stored, "raw") == rows(stored, "orm")
 
 
 def test_empty_and_null_values_read_back_as_the_orm_wrote_them(cast: Any) -> None:
@@ -272,3 +279,27 @@ def test_statements_run_raw_are_seen_by_whatever_watches_the_queries(cast: Any) 
     with connection.execute_wrapper(watch):
         assert instance(Shop, cast.shop.pk).name == "Renamed"
     assert len(watched) == 1 and "marketplace_shop" in watched[0]
+
+
+def test_rows_given_as_values_read_back_as_instances_the_orm_wrote(cast: Any) -> None:
+    at = datetime(2026, 11, 22, 9, 30, 15, 250000, tzinfo=SHANGHAI)
+    payload = {"kind": "case.filed", "case": "RS261122ABCDEF", "respond_by": "2026-11-25T09:30:15+08:00"}
+    OutboxMessage.objects.bulk_create(
+        [OutboxMessage(channel="sms", recipient=cast.alice, topic="orm", payload=payload, created_at=at)]
+    )
+    fields = ("channel", "recipient_id", "topic", "payload", "created_at")
+    insert_values(OutboxMessage, fields, [("sms", cast.alice.pk, "raw", payload, at)])
+    orm, raw = (
+        model_to_dict(OutboxMessage.objects.get(topic=topic), exclude=["id", "topic"])
+        for topic in ("orm", "raw")
+    )
+    assert raw == orm  # the columns left out took their defaults: not sent, no attempts, no error
+    assert (raw["sent_at"], raw["attempts"], raw["last_error"], raw["created_at"]) == (None, 0, "", at)
+
+
+def test_values_for_a_column_that_is_not_there_or_sets_its_own_time_are_refused(cast: Any) -> None:
+    with pytest.raises(ValueError, match="no column recipient"):
+        insert_values(OutboxMessage, ("channel", "recipient"), [("sms", cast.alice)])
+    with pytest.raises(ValueError, match="created_at"):  # auto_now_add: the instance sets it
+        insert_values(Shop, ("platform_id", "external_id", "name"), [(cast.taobao.pk, "S9", "Nine")])
+    assert not OutboxMessage.objects.exists() and not Shop.objects.filter(external_id="S9").exists()

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, models
 from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
 
@@ -97,6 +98,18 @@ def rows(sql: str, *params: Any) -> list[tuple[Any, ...]]:
         cursor.close()
 
 
+def execute(sql: str, *params: Any) -> int:
+    """Run a write (`UPDATE`, `DELETE`); returns the number of rows it touched. List parameters
+    fill `IN %s` as in `rows`; an empty list touches nothing."""
+    expanded = _expand(sql, params)
+    if expanded is None:
+        return 0
+    cursor = _run(connection.ops.connection, *expanded)
+    touched = int(cursor.rowcount)
+    cursor.close()
+    return touched
+
+
 def untaken(model: Any, field: str, draw: Callable[[], str]) -> str:
     """A value of `draw()` that no row of `model` holds in the unique column `field`, drawn again
     while one does (one indexed read a draw). For the short random references people read out
@@ -143,7 +156,8 @@ def update_rows(model: Any, saved: Sequence[Any], fields: Sequence[str]) -> None
     columns = [model._meta.get_field(name) for name in fields]
     table = db.ops.quote_name(model._meta.db_table)
     sets = ", ".join(f"{db.ops.quote_name(c.column)} = %s" for c in columns)
-    values = [[c.get_db_prep_save(getattr(row, c.attname), db) for c in columns] + [row.pk] for row in saved]
+    prepare = [(c.attname, _field_preparer(model, c)) for c in columns]
+    values = [[prep(getattr(row, attname), db) for attname, prep in prepare] + [row.pk] for row in saved]
     _run(db, f"UPDATE {table} SET {sets} WHERE id = %s", values, many=True).close()
 
 
@@ -164,11 +178,18 @@ _NATIVE: dict[type, tuple[type, ...]] = {
 _INTEGER_KEYS = (models.AutoField, models.BigAutoField, models.SmallAutoField, models.IntegerField)
 
 
-def _preparer(field: Any) -> Callable[[Any, Any], Any]:
+def _sqlite_utc_time(value: datetime) -> str:
+    """An aware time as Django's SQLite backend stores it when the connection's zone is UTC (its
+    `adapt_datetimefield_value`: made naive in UTC, then `str`), without its checks of the
+    settings for every value: a complaint's step writes dozens of times."""
+    return str(value.astimezone(UTC).replace(tzinfo=None))
+
+
+def _preparer(field: Any, db: Any) -> Callable[[Any, Any], Any]:
     """A function of (value, connection) that prepares the field's value for the driver. The caller
     resolves Django's per-thread `connection` proxy once per statement (each resolution is a
     thread-local lookup, and a hundred-row insert prepares a thousand values); the preparers of a
-    model are kept per database vendor (`_preparers`)."""
+    model are kept per database vendor (`_preparers`), which `db` (a connection of it) gives."""
 
     def orm(value: Any, db: Any) -> Any:
         return field.get_db_prep_save(value, db)
@@ -180,6 +201,10 @@ def _preparer(field: Any) -> Callable[[Any, Any], Any]:
         return lambda value, db: value if value is None or type(value) in native else orm(value, db)
     if type(field) is models.DateTimeField:
         # A naive time takes the ORM's path (its warning and the default zone), as it would anyway.
+        if db.vendor == "sqlite" and settings.USE_TZ and db.timezone == UTC:
+            return lambda value, db: (
+                None if value is None else orm(value, db) if value.tzinfo is None else _sqlite_utc_time(value)
+            )
         return lambda value, db: (
             orm(value, db)
             if value is not None and value.tzinfo is None
@@ -211,7 +236,7 @@ def _preparers(model: Any, fields: Sequence[Any]) -> list[tuple[str, Callable[[A
     key = (model, connection.vendor)
     found = _PREPARERS.get(key)
     if found is None:
-        found = _PREPARERS[key] = [(f.attname, _preparer(f)) for f in fields]
+        found = _PREPARERS[key] = [(f.attname, _preparer(f, connection.ops.connection)) for f in fields]
     return found
 
 
@@ -256,6 +281,58 @@ def insert_rows(model: Any, objs: Sequence[Any], *, returning_ids: bool = False)
             obj.pk = new_id
             obj._state.adding = False
             obj._state.db = db.alias
+
+
+def insert_values(model: Any, fields: Sequence[str], values: Sequence[Sequence[Any]]) -> None:
+    """Insert rows given as values of `fields` (attribute names: `recipient_id`, not `recipient`),
+    in the order given; every other column takes its field's default as a new instance would
+    (`Field.get_default`). Values are prepared as `insert_rows` prepares them; nothing comes back.
+
+    For the rows every step of a complaint writes and nobody reads back in the same request
+    (notifications, outbox messages, log records): building a model instance for each cost more
+    than preparing its values. A field with an automatic time (`auto_now`) is set by the instance:
+    give its value, or use `insert_rows`.
+    """
+    if not values:
+        return
+    db = connection.ops.connection  # the thread's own connection, resolved once
+    key = (model, tuple(fields), db.vendor)
+    plan = _value_plans.get(key)
+    if plan is None:
+        plan = _value_plans[key] = _value_plan(model, fields, db)
+    sql, prepare, defaults = plan
+    rows_ = []
+    for row in values:
+        prepared = [prep(value, db) for prep, value in zip(prepare, row, strict=True)]
+        for field, prep in defaults:
+            prepared.append(prep(field.get_default(), db))
+        rows_.append(prepared)
+    _run(db, sql, rows_, many=True).close()
+
+
+_value_plans: dict[tuple[Any, ...], tuple[str, list[Callable[[Any, Any], Any]], list[tuple[Any, Any]]]] = {}
+
+
+def _value_plan(
+    model: Any, fields: Sequence[str], db: Any
+) -> tuple[str, list[Callable[[Any, Any], Any]], list[tuple[Any, Any]]]:
+    meta = model._meta
+    by_attname = {f.attname: f for f in meta.concrete_fields if not (f.primary_key and f.auto_created)}
+    unknown = [name for name in fields if name not in by_attname]
+    if unknown:
+        raise ValueError(f"{meta.label} has no column {', '.join(unknown)}")
+    given = [by_attname[name] for name in fields]
+    rest = [f for name, f in by_attname.items() if name not in fields]
+    for f in rest:
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            raise ValueError(f"give {meta.label}.{f.attname}: its time is set by the instance")
+    quote = db.ops.quote_name
+    columns = [*given, *rest]
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in columns)})"
+        f" VALUES ({', '.join(['%s'] * len(columns))})"
+    )
+    return sql, [_preparer(f, db) for f in given], [(f, _preparer(f, db)) for f in rest]
 
 
 _insert_plans: dict[
@@ -325,7 +402,7 @@ def _field_preparer(model: Any, field: Any) -> Callable[[Any, Any], Any]:
     key = (model, field.name, connection.vendor)
     found = _FIELD_PREPARERS.get(key)
     if found is None:
-        found = _FIELD_PREPARERS[key] = _preparer(field)
+        found = _FIELD_PREPARERS[key] = _preparer(field, connection.ops.connection)
     return found
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import connection
 
+from reviewshield import rawsql
 from reviewshield.deadlines.models import Deadline, Outcome
 from reviewshield.rawsql import insert_rows
 
@@ -114,9 +115,7 @@ def deadlines_cancel(
                 return 0
             sql += " AND kind IN (" + ", ".join(["%s"] * len(wanted)) + ")"
             params += wanted
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return int(cursor.rowcount)
+        return rawsql.execute(sql, *params)
     qs = Deadline.objects.filter(done_at__isnull=True)
     if payload:
         qs = qs.filter(**{f"payload__{key}": value for key, value in payload.items()})

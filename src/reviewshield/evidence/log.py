@@ -35,23 +35,23 @@ from reviewshield.proofs.merkle import (
     root_from,
 )
 from reviewshield.proofs.records import canonical
-from reviewshield.rawsql import insert_rows
+from reviewshield.rawsql import insert_values
 
 BATCH = 10_000
 
 
+_QUEUED = ("ref", "case_id", "record", "created_at")
+
+
 def log_enqueue(*, ref: str, record: Mapping[str, Any], now: datetime, case_id: int | None = None) -> None:
     """Queue a record for the log; call inside the transaction of the change it records."""
-    insert_rows(LogQueue, [LogQueue(ref=ref, case_id=case_id, record=canonical(record), created_at=now)])
+    insert_values(LogQueue, _QUEUED, [(ref, case_id, canonical(record), now)])
 
 
 def log_enqueue_many(items: Iterable[tuple[str, Mapping[str, Any], datetime, int | None]]) -> None:
     """Queue several records, (ref, record, now, case_id) each, in one INSERT; in queue order."""
-    rows = [
-        LogQueue(ref=ref, case_id=case_id, record=canonical(record), created_at=now)
-        for ref, record, now, case_id in items
-    ]
-    insert_rows(LogQueue, rows)  # in queue order; nobody needs their ids back
+    rows = [(ref, case_id, canonical(record), now) for ref, record, now, case_id in items]
+    insert_values(LogQueue, _QUEUED, rows)  # in queue order; nobody needs their ids back
 
 
 def log_nodes(keys: Iterable[NodeKey]) -> dict[NodeKey, bytes]:

@@ -14,7 +14,7 @@ from typing import Any
 from django.db import transaction
 
 from reviewshield.outbox.models import Channel, Notification, OutboxMessage
-from reviewshield.rawsql import insert_rows
+from reviewshield.rawsql import insert_values
 
 
 def notify(
@@ -28,26 +28,23 @@ def notify(
 ) -> None:
     params = params or {}
     channels = tuple(channels)
+    if case is not None and not isinstance(case, Notification._meta.get_field("case").related_model):
+        raise TypeError(f"a notification's case is a complaint, not {type(case).__name__}")
+    case_id = None if case is None else case.pk
+    reference = getattr(case, "reference", None)
     notes, messages = [], []
     for user in recipients:
         user_id = getattr(user, "pk", user)  # a user or a user id
         if Channel.IN_APP in channels:
-            notes.append(
-                Notification(recipient_id=user_id, case=case, kind=kind, params=params, created_at=now)
-            )
+            notes.append((user_id, case_id, kind, params, now))
         for channel in channels:
             if channel == Channel.IN_APP:
                 continue
-            payload = {"kind": kind, "case": getattr(case, "reference", None), **params}
-            messages.append(
-                OutboxMessage(
-                    channel=channel, recipient_id=user_id, topic=kind, payload=payload, created_at=now
-                )
-            )
-    # Plain INSERTs: `bulk_create` prepares each value through the ORM's layers, and every step of
-    # a complaint notifies two or three people (nobody needs the new rows' ids).
-    insert_rows(Notification, notes)
-    insert_rows(OutboxMessage, messages)
+            messages.append((channel, user_id, kind, {"kind": kind, "case": reference, **params}, now))
+    # Plain INSERTs of values: `bulk_create` prepares each value through the ORM's layers, and
+    # every step of a complaint notifies two or three people (nobody needs the new rows' ids).
+    insert_values(Notification, ("recipient_id", "case_id", "kind", "params", "created_at"), notes)
+    insert_values(OutboxMessage, ("channel", "recipient_id", "topic", "payload", "created_at"), messages)
 
 
 def notifications_mark_read(*, user: Any, now: datetime, ids: Iterable[int] | None = None) -> int:
