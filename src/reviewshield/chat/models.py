@@ -26,11 +26,14 @@ class Sender(models.TextChoices):
 class ChatConversation(models.Model):
     """One chat thread between a buyer and a shop, under the marketplace's own conversation id."""
 
-    platform = models.ForeignKey("marketplace.Platform", on_delete=models.PROTECT, related_name="+")
+    # platform and buyer lead `chat_conversation_unique` and `chat_conversation_parties`
+    platform = models.ForeignKey(
+        "marketplace.Platform", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     external_id = models.CharField(_("marketplace conversation id"), max_length=100)
     shop = models.ForeignKey("marketplace.Shop", on_delete=models.PROTECT, related_name="conversations")
     buyer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="conversations"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="conversations", db_index=False
     )
     order = models.ForeignKey(
         "marketplace.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="conversations"
@@ -56,7 +59,9 @@ class ChatConversation(models.Model):
 
 
 class ChatMessage(models.Model):
-    conversation = models.ForeignKey(ChatConversation, on_delete=models.PROTECT, related_name="messages")
+    conversation = models.ForeignKey(
+        ChatConversation, on_delete=models.PROTECT, related_name="messages", db_index=False
+    )  # indexed first in `chat_message_order` and `chat_message_unique`
     external_id = models.CharField(_("marketplace message id"), max_length=100)
     sender = models.CharField(_("sender"), max_length=10, choices=Sender.choices)
     sent_at = models.DateTimeField(_("sent at"))

@@ -50,7 +50,9 @@ class Alert(models.Model):
     reference = models.CharField(_("alert number"), max_length=32, unique=True)
     source = models.CharField(_("source"), max_length=12, choices=Source.choices)
     platform = models.ForeignKey("marketplace.Platform", on_delete=models.PROTECT, related_name="+")
-    shop = models.ForeignKey("marketplace.Shop", on_delete=models.PROTECT, related_name="alerts")
+    shop = models.ForeignKey(
+        "marketplace.Shop", on_delete=models.PROTECT, related_name="alerts", db_index=False
+    )  # indexed first in `alert_pair_status`
     buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="alerts")
     order = models.ForeignKey(
         "marketplace.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="alerts"
@@ -109,11 +111,15 @@ class AlertEvent(StatusEvent):
 
 
 class ScreenedMessage(models.Model):
-    platform = models.ForeignKey("marketplace.Platform", on_delete=models.PROTECT, related_name="+")
+    # platform and shop lead the unique (platform, message_id) and `screened_pair_sent`: no index
+    # of their own, which every screened batch would write again for each message it stores
+    platform = models.ForeignKey(
+        "marketplace.Platform", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     message_id = models.CharField(_("marketplace message id"), max_length=100)
     conversation_id = models.CharField(_("marketplace conversation id"), max_length=100, blank=True)
     shop = models.ForeignKey(
-        "marketplace.Shop", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "marketplace.Shop", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     buyer = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

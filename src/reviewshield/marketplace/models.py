@@ -25,7 +25,9 @@ class Platform(models.Model):
 
 
 class Shop(models.Model):
-    platform = models.ForeignKey(Platform, on_delete=models.PROTECT, related_name="shops")
+    platform = models.ForeignKey(
+        Platform, on_delete=models.PROTECT, related_name="shops", db_index=False
+    )  # indexed first in `shop_unique_external`
     external_id = models.CharField(_("marketplace shop id"), max_length=100)
     name = models.CharField(_("shop name"), max_length=200)
     sellers = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="shops", blank=True)
@@ -51,12 +53,16 @@ class OrderStatus(models.TextChoices):
 
 
 class Order(models.Model):
-    platform = models.ForeignKey(Platform, on_delete=models.PROTECT, related_name="orders")
+    # platform, shop and buyer each lead an index below (`order_unique_external`, the two by
+    # paid_at): no index of their own
+    platform = models.ForeignKey(Platform, on_delete=models.PROTECT, related_name="orders", db_index=False)
     # The sales channel inside the platform: a Tmall order bought through the Taobao app has
     # platform "taobao" and channel "tmall", and Taobao's harassment rule excludes it.
     channel = models.SlugField(_("channel"), max_length=20)
-    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="orders")
-    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="orders", db_index=False)
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", db_index=False
+    )
     external_id = models.CharField(_("order number"), max_length=100)
     title = models.CharField(_("item"), max_length=300, blank=True)
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
