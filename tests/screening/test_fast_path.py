@@ -231,3 +231,17 @@ def test_shortcut_edge_cases_match_the_full_judgment(text: str) -> None:
 
     assert verdict == reference(messages, [context], LEX)[0]
     assert verdict.categories != ()
+
+
+def test_a_number_ending_one_message_does_not_hide_the_phone_opening_the_next() -> None:
+    # Found by the property test above: the batch's digit search ran from a tracking number at the
+    # end of one message into the buyer's number at the start of the next, and the second message
+    # was let through as clean.
+    context = Context(bad_review_at=START - timedelta(hours=1), review_window_days=30)
+    texts = ["SF12345678901213917206634", "13917206634你的微信"]
+    messages = [Message(t, "seller", START + timedelta(hours=2 * i)) for i, t in enumerate(texts)]
+
+    together = screen(messages, context)
+
+    assert together == reference(messages, [context] * len(messages), LEX)
+    assert together[1].action == "hold" and together[1].categories == ("doxxing",)

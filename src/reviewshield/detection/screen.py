@@ -163,8 +163,9 @@ class _Pair:
     bad_review: tuple[int, int, datetime] | None = None  # (id, order id, posted at) of the latest
     open_complaint: bool = False
     muted: bool = False
-    # (sent_at, message id, text) of the seller's messages to the buyer in the hour before the batch
-    recent: list[tuple[datetime, str, str]] = field(default_factory=list)
+    # (sent_at as stored, message id, text) of the seller's messages to the buyer in the hour
+    # before the batch; the times are compared as the database holds them (`_context`)
+    recent: list[tuple[Any, str, str]] = field(default_factory=list)
 
 
 def _pairs(platform: Platform, items: list[Incoming]) -> dict[tuple[str, str], _Pair]:
@@ -238,15 +239,17 @@ def _pairs(platform: Platform, items: list[Incoming]) -> dict[tuple[str, str], _
         earliest = min(i.sent_at for i in items)
         latest = max(i.sent_at for i in items)
         adapt = connection.ops.adapt_datetimefield_value
+        # SQLite's stored text as it is (`CAST`): its driver would parse every value to a datetime
+        sent = "CAST(sent_at AS text)" if connection.vendor == "sqlite" else "sent_at"
         for conversation_id, sent_at, external_id, text in rows(
-            f"SELECT conversation_id, sent_at, external_id, text FROM {ChatMessage._meta.db_table}"
+            f"SELECT conversation_id, {sent}, external_id, text FROM {ChatMessage._meta.db_table}"
             " WHERE conversation_id IN %s AND sender = %s AND sent_at >= %s AND sent_at < %s",
             sorted(conversations),
             "seller",
             adapt(earliest - _HOUR),
             adapt(latest),
         ):
-            conversations[conversation_id].recent.append((stored_time(sent_at), external_id, text))
+            conversations[conversation_id].recent.append((sent_at, external_id, text))
     return pairs
 
 
@@ -268,10 +271,12 @@ def _context(pair: _Pair | None, first_at: datetime, batch_ids: set[str]) -> Con
         return Context()
     recent: tuple[str, ...] = ()
     if pair.recent:
-        since = first_at - _HOUR
-        recent = tuple(
-            text for at, mid, text in pair.recent if since <= at < first_at and mid not in batch_ids
-        )
+        # Compared with the bounds adapted as the database stores times (on SQLite, UTC text,
+        # whose order is the times' order, as its own comparisons have it): thousands of rows a
+        # batch, each parsed to a datetime only to be compared, cost more than the query.
+        adapt = connection.ops.adapt_datetimefield_value
+        since, until = adapt(first_at - _HOUR), adapt(first_at)
+        recent = tuple(text for at, mid, text in pair.recent if since <= at < until and mid not in batch_ids)
     return Context(
         bad_review_at=pair.bad_review[2] if pair.bad_review else None,
         recent_seller_messages=len(recent),

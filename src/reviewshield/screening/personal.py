@@ -107,8 +107,10 @@ def digit_candidates(texts: Sequence[str]) -> set[int]:
     """Indices of the texts that hold seven or more digits in a row (one regex pass over the batch)."""
     if len(texts) == 1:
         return {0} if _DIGIT_RUN.search(texts[0]) else set()
+    # Joined by NUL, which a run cannot cross (no digit, space or hyphen): joined by a newline, a
+    # run ending one text would run on into the digits opening the next and hide them.
     starts = list(accumulate((len(t) + 1 for t in texts), initial=0))
-    joined = "\n".join(texts)
+    joined = "\x00".join(texts)
     return {bisect_right(starts, m.start()) - 1 for m in _DIGIT_RUN.finditer(joined)}
 
 
