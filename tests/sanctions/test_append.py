@@ -298,3 +298,33 @@ def test_a_heavier_node_supersedes_the_running_penalty_on_the_append_path(cast, 
         ("B12", "superseded") in states and ("B24", "superseded") in states and ("B48", "in_force") in states
     )
     assert "sanction_lifted" in {e["kind"] for e in appended["events"]}
+
+
+def test_references_kept_from_committed_decisions_name_the_cases_each_entry_rests_on(
+    cast, endpoint, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The append path keeps the references it read once their transaction commits, and names the
+    cases of an extended entry from them: the event must still name exactly the entry's cases."""
+    monkeypatch.setattr(append, "_REFERENCES", {})  # this test's own: ids are reused after rollbacks
+    read: list[int] = []  # per decision: the reads of the entry's references
+    real_rows = append.rawsql.rows
+
+    def rows(sql: str, *params: Any) -> Any:
+        if sql.startswith("SELECT id, reference FROM") and "status" not in sql:
+            read[-1] += 1
+        return real_rows(sql, *params)
+
+    monkeypatch.setattr(append.rawsql, "rows", rows)
+    t = START
+    for i in range(8):
+        t += timedelta(hours=5)
+        read.append(0)
+        with django_capture_on_commit_callbacks(execute=True):
+            decide(cast, "ordinary", t, buyer=[cast.bob, cast.carol][i % 2])
+    entry = BlacklistEntry.objects.get(shop=cast.shop, reason="repeated")
+    assert len(entry.cases) >= 5
+    event = ShopEvent.objects.filter(shop=cast.shop, kind="blacklist_listed").order_by("-id").first()
+    expected = dict(Case.objects.filter(pk__in=entry.cases).values_list("pk", "reference"))
+    assert event.data["cases"] == [expected[c] for c in entry.cases]
+    # read once, when the entry opened on decisions the process had not seen in an entry; then kept
+    assert sum(read) == 1 and read[-4:] == [0, 0, 0, 0], read

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 
 from reviewshield import rawsql
 from reviewshield.accounts.models import User
@@ -347,14 +348,11 @@ def _blacklist_write(
     """Write the grounds as `blacklist.blacklist_sync` does, with its events."""
     if not grounds:
         return []
-    # The event names every standing decision the entry rests on, as the full sync's does: read
-    # for the shop as a whole (an entry may rest on hundreds; one IN list of them costs more).
-    refs = dict(
-        rawsql.rows(
-            f"SELECT id, reference FROM {_CASE} WHERE shop_id = %s AND status = %s AND decided_at IS NOT NULL",
-            shop.pk,
-            _UPHELD,
-        )
+    # The event names every standing decision the entry rests on, as the full sync's does. Each of
+    # them stands (the fingerprint says no decision changed but this one), so only the references
+    # are wanted: kept by the process, as a case's reference never changes once filed.
+    refs = _references(
+        shop.pk, [c for run, _opened, _row in grounds for c in run[2]], {upheld.pk: upheld.reference}
     )
     events = []
     for run, opened, row in grounds:
@@ -379,3 +377,37 @@ def _blacklist_write(
             )
         events.append(entry_event(shop, "blacklist_listed", row, actor=actor, now=now, references=refs))
     return events
+
+
+# Case id → reference, kept by the process: an entry of a busy shop rests on hundreds of
+# decisions, and every decision that extends it names them all again. A case's reference never
+# changes once filed, and only what a committed transaction read is kept (`on_commit`), so a kept
+# reference is the case's own for good — as long as ids are never reused: a process that outlives
+# a restore of the database from a backup must be restarted, as for the other per-process caches.
+_REFERENCES: dict[int, str] = {}
+_REFERENCES_KEPT = 200_000
+
+
+def _references(shop_id: int, ids: list[int], known: dict[int, str]) -> dict[int, str]:
+    """The references of these cases of the shop, read only for those not kept yet: for the whole
+    shop when many are missing (one IN list of hundreds costs more), else by their ids. Built in a
+    dict of its own, so another thread clearing the kept ones cannot drop one from the answer."""
+    kept = _REFERENCES
+    out = {**{c: r for c in ids if (r := kept.get(c)) is not None}, **known}
+    missing = [c for c in ids if c not in out]
+    found: dict[int, str] = {}
+    if missing:
+        found = dict(
+            rawsql.rows(f"SELECT id, reference FROM {_CASE} WHERE shop_id = %s", shop_id)
+            if len(missing) > 50
+            else rawsql.rows(f"SELECT id, reference FROM {_CASE} WHERE id IN %s", missing)
+        )
+        out.update((c, found[c]) for c in missing if c in found)
+    transaction.on_commit(partial(_keep, {**found, **known}))
+    return out
+
+
+def _keep(found: dict[int, str]) -> None:
+    if len(_REFERENCES) + len(found) > _REFERENCES_KEPT:
+        _REFERENCES.clear()  # bounded: the next decisions read theirs again
+    _REFERENCES.update(found)
