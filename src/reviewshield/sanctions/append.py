@@ -163,7 +163,7 @@ def sync_append(
     )[0]
     if compensations or case_appeals:
         return None  # upheld before, or appealed: the full sync sorts out what stands
-    grounds = _grounds(shop, upheld, ruleset, now)
+    grounds = _grounds(shop, upheld, ruleset, now, around.rulesets)
     if grounds is None:
         return None
 
@@ -260,9 +260,12 @@ def _running(
 _Run = list[Any]
 
 
-def _grounds(shop: Shop, upheld: Any, ruleset: Any, now: datetime) -> list[tuple[_Run, bool, Any]] | None:
+def _grounds(
+    shop: Shop, upheld: Any, ruleset: Any, now: datetime, rulesets: tuple[Any, Any]
+) -> list[tuple[_Run, bool, Any]] | None:
     """The blacklist grounds this decision opens or extends: (run, opened, stored row or None)
-    each, in the order the full sync writes them; None when the append path cannot tell."""
+    each, in the order the full sync writes them; None when the append path cannot tell.
+    `rulesets`: the least and greatest ruleset id of the shop's decisions, this one included."""
     window = ruleset.windows["appeal"]
     if window.kind != "calendar":
         return None
@@ -271,12 +274,18 @@ def _grounds(shop: Shop, upheld: Any, ruleset: Any, now: datetime) -> list[tuple
     if final_at <= now:
         return None
     registry = ruleset_registry()
-    previous = rawsql.rows(
-        f"SELECT DISTINCT ruleset_id FROM {_CASE} WHERE shop_id = %s AND status = %s"
-        " AND decided_at IS NOT NULL AND id <> %s",
-        shop.pk,
-        _UPHELD,
-        upheld.pk,
+    # Every decision under this one's ruleset (the bounds say so: nearly always), or the others'
+    # rulesets read.
+    previous = (
+        [(upheld.ruleset_id,)]
+        if rulesets == (upheld.ruleset_id, upheld.ruleset_id)
+        else rawsql.rows(
+            f"SELECT DISTINCT ruleset_id FROM {_CASE} WHERE shop_id = %s AND status = %s"
+            " AND decided_at IS NOT NULL AND id <> %s",
+            shop.pk,
+            _UPHELD,
+            upheld.pk,
+        )
     )
     if any(registry.get(rid).windows["appeal"] != window for (rid,) in previous):
         return None  # another window: this decision might not become final after every other

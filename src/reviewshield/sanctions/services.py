@@ -359,6 +359,7 @@ class Around(NamedTuple):
         tuple[Any, ...] | None
     )  # id, reference, decided_at, tier, ruleset, points, class, buyer, money, order
     latest: tuple[Any, Any] | None  # (decided_at, ruleset id) of the shop's latest other decision
+    rulesets: tuple[Any, Any] = (None, None)  # the least and greatest ruleset id of the decisions
 
 
 def _inputs_fingerprint_around(shop_id: int, case_id: int) -> tuple[str, Around, _State | None]:
@@ -376,7 +377,8 @@ def _inputs_fingerprint_around(shop_id: int, case_id: int) -> tuple[str, Around,
 _DECISIONS = (
     "(SELECT COUNT(*) AS n, SUM(id) AS ids, SUM(version) AS versions, SUM(id * version) AS mixed,"
     " COUNT(points) AS pn, SUM(points) AS points, COUNT(money_to_buyer) AS mn,"
-    " SUM(ROUND(money_to_buyer * 100)) AS money, MIN(decided_at) AS first, MAX(decided_at) AS last"
+    " SUM(ROUND(money_to_buyer * 100)) AS money, MIN(decided_at) AS first, MAX(decided_at) AS last,"
+    " MIN(ruleset_id) AS rmin, MAX(ruleset_id) AS rmax"
     " FROM {case} WHERE shop_id = %s AND status = %s AND decided_at IS NOT NULL) c"
 )
 _OTHERS = "FROM {case} WHERE shop_id = %s AND status = %s AND decided_at IS NOT NULL AND id <> %s"
@@ -395,6 +397,7 @@ def _fingerprints(shop_id: int, *, around: int | None) -> tuple[str, _State | No
         decided = _DECIDED if connection.vendor == "sqlite" else "decided_at"
         others = _OTHERS.format(case=case)
         columns += (
+            ", c.rmin, c.rmax"
             f", (SELECT {decided} {others} ORDER BY decided_at, id LIMIT 1),"
             f" (SELECT {decided} {others} ORDER BY decided_at DESC, id DESC LIMIT 1),"
             f" (SELECT ruleset_id {others} ORDER BY decided_at DESC, id DESC LIMIT 1),"
@@ -430,7 +433,7 @@ def _fingerprints(shop_id: int, *, around: int | None) -> tuple[str, _State | No
     tail = row[10:]
     found = None
     if around is not None:
-        found, tail = tail[:15], tail[15:]
+        found, tail = tail[:17], tail[17:]
     rest, (stored, synced_at, valid_until) = tail[:9], tail[9:]
     registry = _registry_fingerprint()
 
@@ -440,7 +443,7 @@ def _fingerprints(shop_id: int, *, around: int | None) -> tuple[str, _State | No
     state_now = None if stored is None else _State(stored, stored_time(synced_at), stored_time(valid_until))
     if found is None:
         return digest(decided), state_now, None
-    first, last, latest_ruleset, *mine = found
+    rmin, rmax, first, last, latest_ruleset, *mine = found
     if mine[0] is None:  # the case is no standing decision of the shop
         return digest(decided), state_now, Around(None, None, None)
     pk, points, version, cents = mine[0], mine[5], mine[10], mine[11]
@@ -465,7 +468,9 @@ def _fingerprints(shop_id: int, *, around: int | None) -> tuple[str, _State | No
     return (
         digest(decided),
         state_now,
-        Around(digest(without), tuple(mine[:10]), None if last is None else (last, latest_ruleset)),
+        Around(
+            digest(without), tuple(mine[:10]), None if last is None else (last, latest_ruleset), (rmin, rmax)
+        ),
     )
 
 
