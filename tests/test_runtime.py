@@ -56,3 +56,30 @@ def test_broken_lexicon_files_refuse_screening_not_the_whole_site(tmp_path: Path
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "started"
     assert "lexicon not loaded at start" in done.stderr and str(lexicons) in done.stderr
+
+
+def test_the_sqlite_page_cache_is_the_configured_size(tmp_path: Path) -> None:
+    """64 MiB a connection unless configured: SQLite's own 2 MiB held less than a screening batch reads."""
+    check = (
+        "import django; django.setup()\n"
+        "from django.db import connection\n"
+        "with connection.cursor() as c:\n"
+        "    c.execute('PRAGMA cache_size'); print(c.fetchone()[0])\n"
+    )
+    found = []
+    for configured in (None, "8"):
+        env = {
+            **os.environ,
+            "REVIEWSHIELD_DATA_DIR": str(tmp_path),
+            "DJANGO_SETTINGS_MODULE": "reviewshield.settings",
+        }
+        env.pop("DATABASE_URL", None)
+        env.pop("REVIEWSHIELD_SQLITE_CACHE_MB", None)
+        if configured:
+            env["REVIEWSHIELD_SQLITE_CACHE_MB"] = configured
+        done = subprocess.run(
+            [sys.executable, "-c", check], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        found.append(done.stdout.split()[-1])
+    assert found == ["-65536", "-8192"]  # KiB, as SQLite counts a negative size

@@ -28,6 +28,7 @@ REVIEWSHIELD_WEBHOOK_BACKOFF_SECONDS  pause after a webhook's first failed attem
 REVIEWSHIELD_WEBHOOK_MAX_ATTEMPTS  attempts before a webhook delivery is given up, default 12
 REVIEWSHIELD_DB_CONN_MAX_AGE  seconds a thread keeps its database connection between requests,
                          default 600 (checked before each reuse); 0 opens one per request
+REVIEWSHIELD_SQLITE_CACHE_MB  SQLite's page cache per connection, default 64 (SQLite's own is 2)
 """
 
 import os
@@ -140,7 +141,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;",
+        # A page cache of 64 MiB per connection, where SQLite's own 2 MiB held less than a
+        # screening batch reads: its pages were read from the file again on every batch.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;"
+        f" PRAGMA cache_size=-{int(os.environ.get('REVIEWSHIELD_SQLITE_CACHE_MB', '64')) * 1024};",
     }
     DATABASES["default"].setdefault("TEST", {})
     if os.environ.get("REVIEWSHIELD_SQLITE_TEST_FILE"):
