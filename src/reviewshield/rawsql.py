@@ -464,6 +464,16 @@ def _read(model: Any, sql: str, params: Sequence[Any]) -> list[Any]:
 
 def _select(model: Any, where: str, *, extra: str = "", order_by: str = "", lock: bool = False) -> str:
     """`SELECT` of the model's concrete columns (then `extra`) from its table as `t`."""
+    db = connection.ops.connection
+    return _select_text(
+        model, where, extra, order_by, lock and db.features.has_select_for_update_of, db.vendor
+    )
+
+
+@lru_cache(maxsize=1024)
+def _select_text(model: Any, where: str, extra: str, order_by: str, lock: bool, vendor: str) -> str:
+    """`_select`'s text, worked out once per query shape and database vendor (quoting forty column
+    names cost more than the one-row read it is for)."""
     quote = connection.ops.quote_name
     meta = model._meta
     columns = ", ".join(f"t.{quote(f.column)}" for f in meta.concrete_fields)
@@ -472,7 +482,7 @@ def _select(model: Any, where: str, *, extra: str = "", order_by: str = "", lock
     sql = f"SELECT {columns} FROM {quote(meta.db_table)} t WHERE {where}"
     if order_by:
         sql += f" ORDER BY {order_by}"
-    if lock and connection.features.has_select_for_update_of:
+    if lock:
         sql += " FOR UPDATE OF t"
     return sql
 
