@@ -26,7 +26,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from reviewshield import rawsql
 from reviewshield.accounts.models import User
@@ -74,7 +74,10 @@ def sync_append(
         return None
     # 1. The stored state is that of the inputs without this case, and no time-driven change is due.
     # (One query: the fingerprints now and without the case, the case's row, the decision before it.)
-    after, around, state = services._inputs_fingerprint_around(shop.pk, case_id)
+    # The other decisions of this local year are counted from its start: the case's own year must
+    # be now's (below), and its rank in that year is theirs plus one.
+    year_start = engine.year_end(engine.local_year(now) - 1)
+    after, around, state = services._inputs_fingerprint_around(shop.pk, case_id, year_start)
     if around.case is None or state is None or state.inputs != around.before:
         return None
     if not (state.synced_at <= now < state.valid_until):
@@ -106,16 +109,7 @@ def sync_append(
     if latest and (stored_time(latest[0]) >= decided_at or latest[1] != ruleset_id):
         return None
     rules = ruleset.sanctions
-    year_start = engine.year_end(year - 1)
-    (in_year,) = rawsql.rows(
-        f"SELECT COUNT(*) FROM {_CASE} WHERE shop_id = %s AND status = %s AND decided_at IS NOT NULL"
-        " AND id <> %s AND decided_at >= %s",
-        shop.pk,
-        _UPHELD,
-        pk,
-        connection.ops.adapt_datetimefield_value(year_start),
-    )[0]
-    entries = engine.decision_entries(decision, nth_in_year=in_year + 1)
+    entries = engine.decision_entries(decision, nth_in_year=around.since + 1)
 
     # 3. What the database holds that the walk resumes from.
     ledger = LedgerEntry._meta.db_table
@@ -127,10 +121,12 @@ def sync_append(
             year,
         )
     }
+    # A decision's lines are written with its case (and corrected under the same key and case):
+    # read by the case's index, not through every line of the shop (a case is of one shop).
     held = dict(
         rawsql.rows(
-            f'SELECT "key", SUM(points) FROM {ledger} WHERE shop_id = %s AND "key" IN %s GROUP BY "key"',
-            shop.pk,
+            f'SELECT "key", SUM(points) FROM {ledger} WHERE case_id = %s AND "key" IN %s GROUP BY "key"',
+            pk,
             [e.key for e in entries] or [""],
         )
     )

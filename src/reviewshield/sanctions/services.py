@@ -360,13 +360,17 @@ class Around(NamedTuple):
     )  # id, reference, decided_at, tier, ruleset, points, class, buyer, money, order
     latest: tuple[Any, Any] | None  # (decided_at, ruleset id) of the shop's latest other decision
     rulesets: tuple[Any, Any] = (None, None)  # the least and greatest ruleset id of the decisions
+    since: int = 0  # the shop's other decisions made from `since` (`_fingerprints`) on
 
 
-def _inputs_fingerprint_around(shop_id: int, case_id: int) -> tuple[str, Around, _State | None]:
+def _inputs_fingerprint_around(
+    shop_id: int, case_id: int, since: datetime
+) -> tuple[str, Around, _State | None]:
     """The fingerprint of the shop's inputs as they stand, what the append path reads of `case_id`
-    and of the decision before it, and the fingerprint as it was before `case_id` became a standing
-    upheld decision — all from one query — with the stored `SyncState`."""
-    digest, state, around = _fingerprints(shop_id, around=case_id)
+    and of the decision before it, the count of the other decisions made from `since` on, and the
+    fingerprint as it was before `case_id` became a standing upheld decision — all from one query —
+    with the stored `SyncState`."""
+    digest, state, around = _fingerprints(shop_id, around=case_id, since=since)
     assert around is not None
     return digest, around, state
 
@@ -378,26 +382,30 @@ _DECISIONS = (
     "(SELECT COUNT(*) AS n, SUM(id) AS ids, SUM(version) AS versions, SUM(id * version) AS mixed,"
     " COUNT(points) AS pn, SUM(points) AS points, COUNT(money_to_buyer) AS mn,"
     " SUM(ROUND(money_to_buyer * 100)) AS money, MIN(decided_at) AS first, MAX(decided_at) AS last,"
-    " MIN(ruleset_id) AS rmin, MAX(ruleset_id) AS rmax"
+    " MIN(ruleset_id) AS rmin, MAX(ruleset_id) AS rmax{since}"
     " FROM {case} WHERE shop_id = %s AND status = %s AND decided_at IS NOT NULL) c"
 )
 _OTHERS = "FROM {case} WHERE shop_id = %s AND status = %s AND decided_at IS NOT NULL AND id <> %s"
 _DECIDED = "CAST(decided_at AS text)"  # SQLite: the stored text, as the aggregates return it
 
 
-def _fingerprints(shop_id: int, *, around: int | None) -> tuple[str, _State | None, Around | None]:
+def _fingerprints(
+    shop_id: int, *, around: int | None, since: datetime | None = None
+) -> tuple[str, _State | None, Around | None]:
     case, exam, appeal = Case._meta.db_table, ExamPass._meta.db_table, Appeal._meta.db_table
     holiday, state = HolidayOverride._meta.db_table, SyncState._meta.db_table
     upheld = CaseStatus.UPHELD.value
     columns = "c.n, c.ids, c.versions, c.mixed, c.pn, c.points, c.mn, c.money, c.first, c.last"
-    sources = _DECISIONS.format(case=case)
+    sources = _DECISIONS.format(
+        case=case, since=", SUM(CASE WHEN decided_at >= %s THEN 1 ELSE 0 END) AS since" if around else ""
+    )
     if around is not None:
         # The decision before it (bounds of the others, read down the `case_shop_decided_v2` index
         # from either end) and the case's own row; the sums without it are the sums less its values.
         decided = _DECIDED if connection.vendor == "sqlite" else "decided_at"
         others = _OTHERS.format(case=case)
         columns += (
-            ", c.rmin, c.rmax"
+            ", c.rmin, c.rmax, c.since"
             f", (SELECT {decided} {others} ORDER BY decided_at, id LIMIT 1),"
             f" (SELECT {decided} {others} ORDER BY decided_at DESC, id DESC LIMIT 1),"
             f" (SELECT ruleset_id {others} ORDER BY decided_at DESC, id DESC LIMIT 1),"
@@ -425,7 +433,10 @@ def _fingerprints(shop_id: int, *, around: int | None) -> tuple[str, _State | No
     # The placeholders in the order of the text: the others' bounds, the state's reads, the
     # decisions, the case's row, the exams and the appeals.
     params: list[Any] = [shop_id, upheld, around] * 3 if around is not None else []
-    params += [shop_id, shop_id, shop_id, shop_id, upheld]
+    params += [shop_id, shop_id, shop_id]
+    if around is not None:
+        params.append(connection.ops.adapt_datetimefield_value(since))
+    params += [shop_id, upheld]
     if around is not None:
         params += [around, shop_id, upheld]
     row = rawsql.rows(sql, *params, shop_id, shop_id)[0]
@@ -433,7 +444,7 @@ def _fingerprints(shop_id: int, *, around: int | None) -> tuple[str, _State | No
     tail = row[10:]
     found = None
     if around is not None:
-        found, tail = tail[:17], tail[17:]
+        found, tail = tail[:18], tail[18:]
     rest, (stored, synced_at, valid_until) = tail[:9], tail[9:]
     registry = _registry_fingerprint()
 
@@ -443,10 +454,11 @@ def _fingerprints(shop_id: int, *, around: int | None) -> tuple[str, _State | No
     state_now = None if stored is None else _State(stored, stored_time(synced_at), stored_time(valid_until))
     if found is None:
         return digest(decided), state_now, None
-    rmin, rmax, first, last, latest_ruleset, *mine = found
+    rmin, rmax, recent, first, last, latest_ruleset, *mine = found
     if mine[0] is None:  # the case is no standing decision of the shop
         return digest(decided), state_now, Around(None, None, None)
     pk, points, version, cents = mine[0], mine[5], mine[10], mine[11]
+    mine_since = since is not None and stored_time(mine[2]) >= since  # the case counted in `recent`
     n, ids, versions, mixed, pn, points_sum, mn, money, _first, _last = decided
     if n == 1:
         without: tuple[Any, ...] = (0, None, None, None, 0, None, 0, None, None, None)
@@ -469,7 +481,11 @@ def _fingerprints(shop_id: int, *, around: int | None) -> tuple[str, _State | No
         digest(decided),
         state_now,
         Around(
-            digest(without), tuple(mine[:10]), None if last is None else (last, latest_ruleset), (rmin, rmax)
+            digest(without),
+            tuple(mine[:10]),
+            None if last is None else (last, latest_ruleset),
+            (rmin, rmax),
+            (recent or 0) - mine_since,
         ),
     )
 
