@@ -110,6 +110,12 @@ def execute(sql: str, *params: Any) -> int:
     return touched
 
 
+def execute_many(sql: str, values: Sequence[Sequence[Any]]) -> None:
+    """Run one statement for each row of values (executemany): plain INSERTs of prepared values."""
+    if values:
+        _run(connection.ops.connection, sql, values, many=True).close()
+
+
 def untaken(model: Any, field: str, draw: Callable[[], str]) -> str:
     """A value of `draw()` that no row of `model` holds in the unique column `field`, drawn again
     while one does (one indexed read a draw). For the short random references people read out

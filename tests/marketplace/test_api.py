@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from reviewshield.accounts.models import ApiToken, Role, User
 from reviewshield.marketplace.models import Order, Review
@@ -85,6 +86,23 @@ def test_a_tokens_last_use_is_kept_to_the_minute_without_a_write_per_request(cas
     assert post(client, ORDERS_URL, [order_item()]).status_code == 200
     token.refresh_from_db()
     assert token.last_used_at is not None and token.last_used_at > first - timedelta(minutes=1)
+
+
+def test_a_revoked_token_or_a_deactivated_account_is_refused(cast: Any) -> None:
+    user = User.objects.create_user(username="jd-sync", role=Role.SYSTEM)
+    token, raw = ApiToken.issue(user=user, name="sync")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}", HTTP_ACCEPT_LANGUAGE="en")
+    assert post(client, ORDERS_URL, [order_item()]).status_code == 200
+    assert post(Client(HTTP_AUTHORIZATION=f"Bearer {raw}x"), ORDERS_URL, [order_item()]).status_code == 401
+
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    assert post(client, ORDERS_URL, [order_item()]).status_code == 401
+    User.objects.filter(pk=user.pk).update(is_active=True)
+    assert post(client, ORDERS_URL, [order_item()]).status_code == 200
+
+    ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
+    response = post(client, ORDERS_URL, [order_item()])
+    assert response.status_code == 401 and response.json()["code"] == "unauthenticated"
 
 
 def test_only_the_marketplace_system_and_admins_push_orders(cast: Any) -> None:

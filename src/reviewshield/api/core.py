@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 from ninja import Schema
 from ninja.security import APIKeyCookie, HttpBearer
 
-from reviewshield.accounts.models import ApiToken, Role
+from reviewshield import rawsql
+from reviewshield.accounts.models import ApiToken, Role, User
 
 T = TypeVar("T")
 
@@ -38,13 +39,14 @@ class TokenAuth(HttpBearer):
     """Bearer tokens of the marketplace's systems (and of people who created one)."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        row = (
-            ApiToken.objects.select_related("user")
-            .filter(token_hash=ApiToken.hash(token), revoked_at=None)
-            .first()
-        )
-        if row is None or not row.user.is_active:
+        # Two one-row reads in plain SQL: the ORM built this query for longer than it ran, on
+        # every request of the marketplace's systems (a screening batch among them).
+        found = rawsql.instances(ApiToken, "t.token_hash = %s AND t.revoked_at IS NULL", ApiToken.hash(token))
+        row = found[0] if found else None
+        user = None if row is None else rawsql.instance(User, row.user_id)
+        if row is None or user is None or not user.is_active:
             return None
+        row.user = user
         now = timezone.now()
         if row.last_used_at is None or now - row.last_used_at >= LAST_USED_STEP:
             # A write per request would be a commit per request, and every web process contending

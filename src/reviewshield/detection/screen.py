@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
+from reviewshield import rawsql
 from reviewshield.accounts.models import User
 from reviewshield.cases.models import OPEN_STATUSES, Case
 from reviewshield.chat.models import ChatConversation, ChatMessage
@@ -30,7 +31,7 @@ from reviewshield.detection.models import ChatMute, ScreenedMessage
 from reviewshield.errors import ValidationFailed
 from reviewshield.marketplace.models import Order, Platform, Rating, Review, Shop
 from reviewshield.marketplace.services import member_key
-from reviewshield.rawsql import rows, stored_time
+from reviewshield.rawsql import instances, rows, stored_time
 from reviewshield.screening import Context, KnownData, Lexicon, Message, Reason, Verdict, screen
 
 MAX_BATCH = 1000
@@ -74,7 +75,8 @@ def _check(platform: str, items: list[Incoming]) -> Platform:
             % {"max": MAX_BATCH, "count": len(items)},
             details={"max": MAX_BATCH, "count": len(items)},
         )
-    found = Platform.objects.filter(code=platform).first()
+    known = instances(Platform, "t.code = %s", platform)  # plain SQL: the ORM's query cost more
+    found = known[0] if known else None
     if found is not None and _plainly_valid(items):
         return found  # nearly every batch: checked column by column in C, no error list to build
     if found is None:
@@ -415,10 +417,9 @@ def _insert_flagged(platform: Platform, flagged: list[_Flagged], lexicon: Lexico
             )
         )
     marks = ", ".join(["%s"] * len(values[0]))
-    with db.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {ScreenedMessage._meta.db_table} ({_FLAGGED_COLUMNS}) VALUES ({marks})", values
-        )
+    rawsql.execute_many(
+        f"INSERT INTO {ScreenedMessage._meta.db_table} ({_FLAGGED_COLUMNS}) VALUES ({marks})", values
+    )
 
 
 def _store(
