@@ -191,6 +191,16 @@ def _sqlite_utc_time(value: datetime) -> str:
     return str(value.astimezone(UTC).replace(tzinfo=None))
 
 
+def _sqlite_utc_read(value: Any, expression: Any, db: Any) -> Any:
+    """A stored time as Django's SQLite backend reads it when the connection's zone is UTC (its
+    `convert_datetimefield_value`: the driver's naive datetime, made aware in UTC)."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        return db.ops.convert_datetimefield_value(value, expression, db)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 def _preparer(field: Any, db: Any) -> Callable[[Any, Any], Any]:
     """A function of (value, connection) that prepares the field's value for the driver. The caller
     resolves Django's per-thread `connection` proxy once per statement (each resolution is a
@@ -430,6 +440,14 @@ def _reader(model: Any, db: Any) -> tuple[list[str], list[tuple[int, list[Any], 
         for index, field in enumerate(fields):
             column = field.get_col(model._meta.db_table)
             chain = db.ops.get_db_converters(column) + column.get_db_converters(db)
+            if (
+                db.vendor == "sqlite"
+                and type(field) is models.DateTimeField
+                and chain == [db.ops.convert_datetimefield_value]
+                and settings.USE_TZ
+                and db.timezone == UTC
+            ):
+                chain = [_sqlite_utc_read]  # the same answer, without its checks of the settings
             if chain:
                 converters.append((index, chain, column))
         found = _READERS[key] = ([f.attname for f in fields], converters)
