@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.transaction import TransactionManagementError
 from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
@@ -303,3 +303,10 @@ def test_values_for_a_column_that_is_not_there_or_sets_its_own_time_are_refused(
     with pytest.raises(ValueError, match="created_at"):  # auto_now_add: the instance sets it
         insert_values(Shop, ("platform_id", "external_id", "name"), [(cast.taobao.pk, "S9", "Nine")])
     assert not OutboxMessage.objects.exists() and not Shop.objects.filter(external_id="S9").exists()
+
+
+def test_an_error_while_the_rows_are_read_is_djangos_too(db: Any) -> None:
+    # SQLite computes a read's later rows as they are fetched: the overflow comes then.
+    with pytest.raises(DatabaseError) as raised:
+        rows("SELECT 1 UNION ALL SELECT abs(-9223372036854775807 - 1)")
+    assert type(raised.value).__module__ == "django.db.utils"

@@ -47,7 +47,8 @@ def _run(db: Any, sql: str, params: Any, *, many: bool = False) -> Any:
         cursor = db.cursor()
     else:
         db.validate_no_broken_transaction()
-        cursor = db.connection.cursor()
+        with db.wrap_database_errors:
+            cursor = db.connection.cursor()
         if db.vendor == "sqlite":
             sql = _qmark(sql)
     try:
@@ -85,17 +86,24 @@ def _expand(sql: str, params: Sequence[Any]) -> tuple[str, tuple[Any, ...]] | No
     return sql, tuple(flat)
 
 
+def _fetchall(db: Any, cursor: Any) -> list[tuple[Any, ...]]:
+    """The rows of a statement `_run` ran, its errors Django's as well (SQLite steps through a
+    read's rows while they are fetched, and may fail there), then the cursor closed."""
+    try:
+        with db.wrap_database_errors:
+            return cursor.fetchall()  # type: ignore[no-any-return]
+    finally:
+        cursor.close()
+
+
 def rows(sql: str, *params: Any) -> list[tuple[Any, ...]]:
     """The rows of a read, as the driver returns them. A list parameter fills an `IN %s`
     placeholder (one list per `IN %s`, in order); an empty list matches nothing."""
     expanded = _expand(sql, params)
     if expanded is None:
         return []
-    cursor = _run(connection.ops.connection, *expanded)
-    try:
-        return cursor.fetchall()
-    finally:
-        cursor.close()
+    db = connection.ops.connection
+    return _fetchall(db, _run(db, *expanded))
 
 
 def execute(sql: str, *params: Any) -> int:
@@ -135,11 +143,8 @@ def query_rows(query: Any) -> list[tuple[Any, ...]]:
     """The rows of an ORM `values_list` query as the driver returns them: for columns that need no
     conversion (text, integers), the ORM's per-value converters and chunked reads only cost time."""
     sql, params = query.query.sql_with_params()
-    cursor = _run(connection.ops.connection, sql, params)
-    try:
-        return cursor.fetchall()
-    finally:
-        cursor.close()
+    db = connection.ops.connection
+    return _fetchall(db, _run(db, sql, params))
 
 
 def stored_time(value: Any) -> datetime:
@@ -287,12 +292,9 @@ def insert_rows(model: Any, objs: Sequence[Any], *, returning_ids: bool = False)
         cursor = _run(
             db, head + ", ".join([marks] * len(chunk)) + pk_column, [value for row in chunk for value in row]
         )
-        try:
-            # One statement's new ids rise in the order of its VALUES, whatever order RETURNING
-            # hands them back in.
-            ids = sorted(row[0] for row in cursor.fetchall())
-        finally:
-            cursor.close()
+        # One statement's new ids rise in the order of its VALUES, whatever order RETURNING hands
+        # them back in.
+        ids = sorted(row[0] for row in _fetchall(db, cursor))
         for obj, new_id in zip(objs[start : start + per_statement], ids, strict=True):
             obj.pk = new_id
             obj._state.adding = False
@@ -467,7 +469,8 @@ def _read(model: Any, sql: str, params: Sequence[Any]) -> list[Any]:
     width = len(names)
     cursor = _run(db, sql, params)
     try:
-        found = cursor.fetchall()
+        with db.wrap_database_errors:
+            found = cursor.fetchall()
         extra = [column[0] for column in cursor.description[width:]] if found else []
     finally:
         cursor.close()

@@ -30,6 +30,8 @@ def notify(
     channels = tuple(channels)
     if case is not None and not isinstance(case, Notification._meta.get_field("case").related_model):
         raise TypeError(f"a notification's case is a complaint, not {type(case).__name__}")
+    if case is not None and case.pk is None:
+        raise ValueError("notify() needs a saved case: this one has no id yet")
     case_id = None if case is None else case.pk
     reference = getattr(case, "reference", None)
     notes, messages = [], []
