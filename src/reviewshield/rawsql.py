@@ -96,6 +96,14 @@ def _fetchall(db: Any, cursor: Any) -> list[tuple[Any, ...]]:
         cursor.close()
 
 
+def _write(db: Any, sql: str, params: Any, *, many: bool = False) -> int:
+    """Run a write `_run`'s way; the number of rows it touched, the cursor closed."""
+    cursor = _run(db, sql, params, many=many)
+    touched = int(cursor.rowcount)
+    cursor.close()
+    return touched
+
+
 def rows(sql: str, *params: Any) -> list[tuple[Any, ...]]:
     """The rows of a read, as the driver returns them. A list parameter fills an `IN %s`
     placeholder (one list per `IN %s`, in order); an empty list matches nothing."""
@@ -112,16 +120,13 @@ def execute(sql: str, *params: Any) -> int:
     expanded = _expand(sql, params)
     if expanded is None:
         return 0
-    cursor = _run(connection.ops.connection, *expanded)
-    touched = int(cursor.rowcount)
-    cursor.close()
-    return touched
+    return _write(connection.ops.connection, *expanded)
 
 
 def execute_many(sql: str, values: Sequence[Sequence[Any]]) -> None:
     """Run one statement for each row of values (executemany): plain INSERTs of prepared values."""
     if values:
-        _run(connection.ops.connection, sql, values, many=True).close()
+        _write(connection.ops.connection, sql, values, many=True)
 
 
 def untaken(model: Any, field: str, draw: Callable[[], str]) -> str:
@@ -169,7 +174,7 @@ def update_rows(model: Any, saved: Sequence[Any], fields: Sequence[str]) -> None
     sets = ", ".join(f"{db.ops.quote_name(c.column)} = %s" for c in columns)
     prepare = [(c.attname, _field_preparer(model, c)) for c in columns]
     values = [[prep(getattr(row, attname), db) for attname, prep in prepare] + [row.pk] for row in saved]
-    _run(db, f"UPDATE {table} SET {sets} WHERE id = %s", values, many=True).close()
+    _write(db, f"UPDATE {table} SET {sets} WHERE id = %s", values, many=True)
 
 
 # Field types whose values go to the driver as they are when they already have the type the
@@ -285,7 +290,7 @@ def insert_rows(model: Any, objs: Sequence[Any], *, returning_ids: bool = False)
             field.pre_save(obj, add=True)  # the ORM's own: the time now, set on the instance too
     values = [[prep(getattr(obj, attname), db) for attname, prep in prepare] for obj in objs]
     if not returning_ids:
-        _run(db, head + marks, values, many=True).close()
+        _write(db, head + marks, values, many=True)
         return
     for start in range(0, len(objs), per_statement):
         chunk = values[start : start + per_statement]
@@ -325,7 +330,7 @@ def insert_values(model: Any, fields: Sequence[str], values: Sequence[Sequence[A
         for field, prep in defaults:
             prepared.append(prep(field.get_default(), db))
         rows_.append(prepared)
-    _run(db, sql, rows_, many=True).close()
+    _write(db, sql, rows_, many=True)
 
 
 _value_plans: dict[tuple[Any, ...], tuple[str, list[Callable[[Any, Any], Any]], list[tuple[Any, Any]]]] = {}
@@ -404,10 +409,7 @@ def update_where(model: Any, values: dict[str, Any], where: dict[str, Any]) -> i
         if hasattr(value, "prepare_database_save"):
             value = value.prepare_database_save(field)  # a related object: its key, as `update` does
         params.append(prep(value, db))
-    cursor = _run(db, sql, params)
-    written = int(cursor.rowcount)
-    cursor.close()
-    return written
+    return _write(db, sql, params)
 
 
 _update_plans: dict[tuple[Any, ...], tuple[str, list[tuple[Any, Callable[[Any, Any], Any]]]]] = {}
