@@ -224,6 +224,35 @@ def test_instances_read_raw_are_the_instances_the_orm_reads_in_the_order_asked(c
     assert rows(f"SELECT id FROM {ScreenedMessage._meta.db_table} WHERE action IN %s", []) == []
 
 
+def test_long_lists_find_what_the_orms_in_finds(cast: Any) -> None:
+    # given: 60 flagged messages with awkward ids (Chinese, quotes, a backslash, digits alone)
+    ids = [f"消息-{i}" if i % 3 else f'm"{i}\\' if i % 2 else str(i) for i in range(60)]
+    insert_rows(
+        ScreenedMessage, [message(cast, mid, action="hold" if i % 2 else "warn") for i, mid in enumerate(ids)]
+    )
+    pks = sorted(ScreenedMessage.objects.values_list("pk", flat=True))
+    table = ScreenedMessage._meta.db_table
+
+    def raw(sql: str, *params: Any) -> set[Any]:
+        return {r[0] for r in rows(f"SELECT message_id FROM {table} WHERE {sql}", *params)}
+
+    def orm(**where: Any) -> set[Any]:
+        return set(ScreenedMessage.objects.filter(**where).values_list("message_id", flat=True))
+
+    wanted = ids[::2] + ["not there", "消息-9999"] * 20  # long, with values twice and values absent
+    # when / then: strings, integers, both lists in one statement, with other parameters between
+    assert raw("message_id IN %s", wanted) == orm(message_id__in=wanted)
+    assert raw("id IN %s", [*pks[5:50], 10**12]) == orm(pk__in=pks[5:50])
+    assert raw("id IN %s AND action = %s AND message_id IN %s", pks, "hold", wanted) == orm(
+        pk__in=pks, action="hold", message_id__in=wanted
+    )
+    # a list of anything else (booleans here) still matches as the ORM's does
+    assert raw("muted IN %s", [False] * 40) == orm(muted__in=[False])
+    # the same statement, any length: lists of 40 and of 400 values are one text
+    assert raw("id IN %s", pks[:40]) == orm(pk__in=pks[:40])
+    assert raw("id IN %s", pks * 7) == orm(pk__in=pks)
+
+
 def test_a_list_for_each_in_placeholder_is_required(db: Any) -> None:
     with pytest.raises(ValueError, match="one list for each IN"):
         rows(f"SELECT id FROM {ScreenedMessage._meta.db_table} WHERE action IN %s AND id IN %s", ["hold"])
