@@ -76,8 +76,8 @@ def _expand(sql: str, params: Sequence[Any]) -> tuple[str, tuple[Any, ...]] | No
     screening batch's hundreds of buyers) goes as one parameter — a JSON array read by SQLite's
     `json_each`, an array on PostgreSQL — so that the statement's text does not change with the
     list's length: each new text was compiled again (about a third of a millisecond for a list
-    of a thousand on SQLite), and took a place in the driver's statement cache and in `_qmark`'s
-    from the statements that run again and again."""
+    of a thousand on SQLite) and pushed the statements that run again and again out of the
+    driver's statement cache and `_qmark`'s."""
     lists = [p for p in params if isinstance(p, list)]
     if not lists:
         return sql, tuple(params)
