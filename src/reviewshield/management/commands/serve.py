@@ -24,16 +24,17 @@ class Command(BaseCommand):
         parser.add_argument("--no-worker", action="store_true", help="serve pages only")
 
     def handle(self, *args: Any, host: str, port: int, threads: int, no_worker: bool, **options: Any) -> None:
-        from waitress.server import create_server
-
         from reviewshield.deadlines.worker import start_worker_thread
         from reviewshield.demo.accounts import DEMO_LOGINS
+        from reviewshield.runtime import start_sqlite_checkpointer
+        from reviewshield.webserver import make_server
         from reviewshield.wsgi import application
 
+        checkpointer = start_sqlite_checkpointer()  # before the first request opens a connection
         stop = thread = None
         if not no_worker:
             thread, stop = start_worker_thread(batch=100, lease=timedelta(seconds=60), idle_sleep=1.0)
-        server = create_server(application, host=host, port=port, threads=threads)
+        server = make_server(application, host=host, port=port, threads=threads)
         shown_host = f"[{host}]" if ":" in host else host
         self.stdout.write(self.style.SUCCESS(f"ReviewShield is running at http://{shown_host}:{port}/"))
         self.stdout.write(f"  API docs:  http://{shown_host}:{port}/api/docs")
@@ -48,6 +49,9 @@ class Command(BaseCommand):
             if stop is not None and thread is not None:
                 stop.set()
                 thread.join(timeout=30)  # let the batch in hand commit
+            if checkpointer is not None:
+                checkpointer[1].set()
+                checkpointer[0].join(timeout=30)  # the last checkpoint
             server.close()
             sys.exit(0)
 
