@@ -353,6 +353,25 @@ def test_bad_batches_get_a_clear_error_and_nothing_is_stored(
     assert ScreenedMessage.objects.count() == 0
 
 
+@pytest.mark.parametrize("body", ['{"platform": "taobao", "messages": [', "platform=taobao", "\xff\xfe"])
+def test_a_body_that_is_not_json_gets_a_clear_error_in_the_callers_language(
+    chat_backend: Any, members: Any, body: str
+) -> None:
+    """The chat backend's bug (a cut-off body, a form post) is named as such, in both languages."""
+    answers = {
+        language: chat_backend.post(
+            SCREEN_URL, body.encode("latin-1"), content_type="application/json", HTTP_ACCEPT_LANGUAGE=language
+        )
+        for language in ("en", "zh-hans")
+    }
+
+    assert {a.status_code for a in answers.values()} == {400}
+    assert {a.json()["code"] for a in answers.values()} == {"invalid_json"}
+    assert answers["en"].json()["message"] == "The request body is not valid JSON."
+    assert answers["zh-hans"].json()["message"] == "请求内容不是有效的 JSON。"
+    assert ScreenedMessage.objects.count() == 0
+
+
 def test_people_cannot_call_the_screening_endpoint(members: Any) -> None:
     from tests.conftest import as_user
 

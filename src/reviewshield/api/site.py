@@ -59,7 +59,11 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    body = {"code": "http_error", "message": str(exc), "details": {}}
+    if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
+        # django-ninja's own words, in English only, for a body that is not JSON
+        body = {"code": "invalid_json", "message": _("The request body is not valid JSON."), "details": {}}
+    else:
+        body = {"code": "http_error", "message": str(exc), "details": {}}
     return api.create_response(request, body, status=exc.status_code)
 
 
