@@ -78,4 +78,4 @@ lint: install
 
 ## make messages — refresh the zh-Hans/en message catalogues (needs GNU gettext).
 messages: install
-	cd src/reviewshield && REVIEWSHIELD_DATA_DIR=$(CURDIR)/data ../../$(RS) makemessages -l zh_Hans -l en --no-obsolete && ../../$(RS) compilemessages
+	cd src/reviewshield && export REVIEWSHIELD_DATA_DIR=$(CURDIR)/data && ../../$(RS) makemessages -l zh_Hans -l en --no-obsolete && ../../$(RS) compilemessages
