@@ -303,6 +303,15 @@ def test_late_night_is_22_to_7_beijing_time_whatever_zone_the_time_comes_in(at: 
         ("Be careful walking home after dark", "threat"),
         ("You picked the wrong shop to mess with", "threat"),
         ("I know your routine", "threat"),
+        # 2026.12-1: a fate foretold, a grudge, a meeting in real life, a weapon at hand
+        ("你这种人迟早出事", "threat"),
+        ("别让我在现实里碰到你", "threat"),
+        ("我手里有刀，你试试看", "threat"),
+        ("我保证你下半辈子都在轮椅上过", "threat"),
+        ("You'll regret the day you wrote that review.", "threat"),
+        ("People like you end up in the hospital.", "threat"),
+        ("You have no idea who you're messing with.", "threat"),
+        ("你儿子在实验小学上学吧", "doxxing"),
         ("亲，评价的事考虑好了吗", "review_pressure"),
         ("Have you changed the review yet?", "review_pressure"),
         ("Edit your rating to 5 stars and we'll refund the shipping", "review_pressure"),
@@ -331,6 +340,13 @@ def test_veiled_wording_is_caught_by_family_after_a_bad_review(text: str, catego
         "Please pay the price difference and we'll send the larger size.",
         "The driver says he'll drop it at your door after work tomorrow.",
         "Your dog will love this chew toy.",
+        # a product recommended for the buyer's family is not their school found out
+        "你孩子上学用这个书包正合适",
+        "Your kids will love walking to school with this backpack.",
+        "我们会让您满意的，直到问题解决为止",
+        "You'll love it, we guarantee you won't regret it.",
+        "Sorry for messing with your order, the refund is done.",
+        "Keep the receipt, you're going to need it for the warranty.",
     ],
 )
 def test_the_same_words_in_ordinary_talk_are_delivered_even_after_a_bad_review(text: str) -> None:
