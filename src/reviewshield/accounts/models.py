@@ -6,10 +6,14 @@ A buyer's real name, phone and address live here and nowhere else; sellers are o
 
 import hashlib
 import secrets
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from reviewshield.privacy.masking import BuyerData
 
 
 class Role(models.TextChoices):
@@ -36,9 +40,12 @@ class User(AbstractUser):
         return self.role in (Role.AGENT, Role.SENIOR_AGENT, Role.ADMIN)
 
     @property
-    def personal_data(self) -> list[str]:
-        """The strings that identify this person and must be masked in whatever a seller reads."""
-        return [self.real_name, self.phone, self.address, self.email]
+    def personal_data(self) -> "BuyerData":
+        """What identifies this person and must be masked in whatever a seller reads (gathered by
+        `privacy.selectors.buyer_known_data`; mask with `privacy.selectors.mask_for_seller`)."""
+        from reviewshield.privacy.selectors import buyer_known_data
+
+        return buyer_known_data(self)
 
     @property
     def public_alias(self) -> str:

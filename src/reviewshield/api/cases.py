@@ -27,7 +27,7 @@ from reviewshield.evidence.intake import Upload
 from reviewshield.extortion.selectors import buyer_strikes
 from reviewshield.forensics.models import FORENSIC_EVENTS
 from reviewshield.localtime import iso_local
-from reviewshield.privacy.masking import mask_personal_data
+from reviewshield.privacy.selectors import mask_data_for_seller, mask_for_seller
 
 router = Router(tags=["cases"])
 ERRORS: dict[int, Any] = {
@@ -172,10 +172,8 @@ def _summary(case: Case, side: str) -> dict[str, Any]:
 
 
 def _case_out(case: Case, side: str) -> dict[str, Any]:
-    private = case.buyer.personal_data
-
     def shown(text: str) -> str:
-        return mask_personal_data(text, private) if side == Side.SELLER else text
+        return mask_for_seller(text, case.buyer) if side == Side.SELLER else text
 
     provisional = set(case.provisional_deadlines)
     deadlines = {
@@ -190,7 +188,8 @@ def _case_out(case: Case, side: str) -> dict[str, Any]:
             "points": case.points,
             "points_class": case.points_class,
             "money_to_buyer": case.money_to_buyer,
-            "reasons": case.decision_reasons,
+            # An agent may quote the buyer: the seller reads the reasons masked.
+            "reasons": shown(case.decision_reasons),
             "decided_at": _iso(case.decided_at),
         }
     return {
@@ -345,14 +344,13 @@ def case_detail(request: HttpRequest, case_id: int) -> Any:
 )
 def case_events(request: HttpRequest, case_id: int) -> Any:
     case, side = _get(request, case_id)
-    private = case.buyer.personal_data
     out = []
     for e in case.events.all():
         if side == Side.SELLER and e.kind in FORENSIC_EVENTS:
             continue  # built from the buyer's phone: the seller does not learn of it
         data = dict(e.data)
         if side == Side.SELLER:
-            data = {k: mask_personal_data(v, private) if isinstance(v, str) else v for k, v in data.items()}
+            data = mask_data_for_seller(data, case.buyer)
         out.append(
             {
                 "kind": e.kind,

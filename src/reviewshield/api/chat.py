@@ -22,7 +22,7 @@ from reviewshield.chat import selectors, services
 from reviewshield.chat.models import ChatPermission
 from reviewshield.errors import ValidationFailed
 from reviewshield.localtime import iso_local
-from reviewshield.privacy.masking import mask_personal_data
+from reviewshield.privacy.selectors import mask_for_seller
 
 router = Router(tags=["chat"])
 MAX_PUSH = 1000  # messages per push, and conversations per push
@@ -200,10 +200,9 @@ def _excerpt_out(excerpt: selectors.Excerpt) -> dict[str, Any]:
     evidence, conversation = excerpt.evidence, excerpt.evidence.conversation
     buyer = conversation.buyer
     seller_view = excerpt.viewer == Side.SELLER
-    private = buyer.personal_data
 
     def shown(text: str) -> str:
-        return mask_personal_data(text, private) if seller_view else text
+        return mask_for_seller(text, buyer) if seller_view else text
 
     return {
         "number": evidence.number,

@@ -41,7 +41,7 @@ from reviewshield.extortion.models import ExtortionReport, ReportStatus
 from reviewshield.localtime import iso_local
 from reviewshield.marketplace.models import Shop
 from reviewshield.marketplace.selectors import shop_rating
-from reviewshield.privacy.masking import mask_personal_data
+from reviewshield.privacy.selectors import mask_for_seller
 
 router = Router(tags=["extortion"])
 
@@ -120,10 +120,9 @@ def _summary(report: ExtortionReport, side: str) -> dict[str, Any]:
 
 def _report_out(report: ExtortionReport, side: str) -> dict[str, Any]:
     texts = selectors.report_texts_for(report, side)
-    private = report.buyer.personal_data
 
     def shown(text: str) -> str:
-        return mask_personal_data(text, private) if side == Side.SELLER else text
+        return mask_for_seller(text, report.buyer) if side == Side.SELLER else text
 
     provisional = set(report.provisional_deadlines)
     review = selectors.report_review(report, side)
@@ -153,7 +152,7 @@ def _report_out(report: ExtortionReport, side: str) -> dict[str, Any]:
         "assigned_agent": report.assigned_agent.username if report.assigned_agent else None,
         "decision": {
             "outcome": "uphold" if report.status == ReportStatus.UPHELD else "reject",
-            "reasons": report.decision_reasons,
+            "reasons": shown(report.decision_reasons),
             "decided_at": _iso(report.decided_at),
         }
         if report.decided_at
@@ -162,7 +161,7 @@ def _report_out(report: ExtortionReport, side: str) -> dict[str, Any]:
         "review": {
             "external_id": review.external_id,
             "rating": review.rating,
-            "text": review.text,
+            "text": review.text,  # masked for a seller by `report_review`
             "posted_at": iso_local(review.posted_at),
             "marked_as_extortion": hasattr(review, "extortion_mark"),
         }

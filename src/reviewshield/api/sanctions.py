@@ -18,8 +18,10 @@ from reviewshield.accounts.models import Role
 from reviewshield.api.core import ErrorOut, Page, paginate, require_roles
 from reviewshield.cases import selectors as case_selectors
 from reviewshield.cases.access import is_agent, is_seller_of_shop
+from reviewshield.cases.models import Side
 from reviewshield.errors import NotFound, PermissionDenied
 from reviewshield.marketplace.models import Shop
+from reviewshield.privacy.selectors import mask_for_seller
 from reviewshield.sanctions import appeals, blacklist, selectors, services
 from reviewshield.sanctions.models import Appeal, Compensation
 
@@ -288,9 +290,15 @@ def appeal_file(request: HttpRequest, case_id: int, payload: AppealIn) -> Any:
     "/cases/{case_id}/appeals", response={200: list[AppealOut], **ERRORS}, summary="Appeals on a complaint"
 )
 def appeal_list_for_case(request: HttpRequest, case_id: int) -> Any:
-    case, _side = case_selectors.case_get_for_user(request.auth, case_id)  # type: ignore[attr-defined]
+    case, side = case_selectors.case_get_for_user(request.auth, case_id)  # type: ignore[attr-defined]
     now = timezone.now()
-    return [selectors.appeal_out(a, now) for a in case.appeals.order_by("filed_at")]
+    out = [selectors.appeal_out(a, now) for a in case.appeals.order_by("filed_at")]
+    if side == Side.SELLER:
+        # The buyer's reasons and the senior agent's may quote the buyer: a seller reads them masked.
+        for row in out:
+            row["reasons"] = mask_for_seller(row["reasons"], case.buyer)
+            row["decision_reasons"] = mask_for_seller(row["decision_reasons"], case.buyer)
+    return out
 
 
 class AppealQueueQuery(Schema):

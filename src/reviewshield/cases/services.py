@@ -52,6 +52,8 @@ from reviewshield.marketplace.models import Order, Shop
 from reviewshield.outbox.services import notify
 from reviewshield.policy import OrderFacts, Ruleset, assess_filing, window_end
 from reviewshield.policystore.services import ruleset_registry, work_calendar
+from reviewshield.privacy.masking import BuyerData
+from reviewshield.privacy.selectors import buyer_known_data
 from reviewshield.rawsql import insert_rows, rows, untaken
 from reviewshield.sanctions.services import sanctions_sync
 from reviewshield.webhooks.models import WebhookEndpoint
@@ -155,13 +157,15 @@ def _store_evidence(*, case: Case, side: str, user: User, item: Prepared, now: d
 
 
 def _evidence_intake(
-    uploads: Sequence[Upload], *, side: str, buyer: User | None
+    uploads: Sequence[Upload], *, side: str, buyer: User | None, buyer_text: str = ""
 ) -> AbstractContextManager[list[Prepared]]:
     """`evidence.intake.evidence_intake` with this buyer's personal data masked in what a seller reads
-    (`buyer` may be None only when there are no uploads)."""
+    (`buyer` may be None only when there are no uploads). `buyer_text`: what the buyer writes with
+    these files (a narrative, appeal reasons), not saved yet: a name they sign it with is masked too."""
     if buyer is None and uploads:
         raise ValueError("uploads need the buyer whose personal data are masked in them")
-    return evidence_intake(uploads, side=side, buyer_private=buyer.personal_data if buyer else ())
+    known = buyer_known_data(buyer, also=buyer_text) if buyer else BuyerData()
+    return evidence_intake(uploads, side=side, buyer_private=known)
 
 
 def _link_usable(
@@ -244,7 +248,10 @@ def case_file(
     """File a harassment complaint for an order; notifies the seller and schedules every deadline."""
     kinds = _clean_filing(harassment_types, occurred_at, narrative, now)
     try:
-        with _evidence_intake(files, side=Side.BUYER, buyer=buyer) as prepared, transaction.atomic():
+        with (
+            _evidence_intake(files, side=Side.BUYER, buyer=buyer, buyer_text=narrative) as prepared,
+            transaction.atomic(),
+        ):
             order = _order_for_filing(order_id)
             if order is None:
                 raise NotFound(_("There is no such order."))

@@ -42,7 +42,7 @@ from reviewshield.evidence.log import log_enqueue, log_enqueue_many
 from reviewshield.localtime import format_local, to_local
 from reviewshield.marketplace.models import Order, Review, Shop
 from reviewshield.outbox.services import notify
-from reviewshield.privacy.masking import mask_personal_data
+from reviewshield.privacy.selectors import mask_for_seller
 from reviewshield.rawsql import insert_rows, instances, rows, untaken, update_rows
 from reviewshield.screening import CATEGORIES
 
@@ -427,7 +427,7 @@ def alert_warn_seller(
                 "categories": alert.categories,
                 # For the shop's sellers (in the portal, by email and SMS): an agent who quotes the
                 # buyer's name, number or address does not pass them on.
-                "message": mask_personal_data(message, alert.buyer.personal_data),
+                "message": mask_for_seller(message, alert.buyer),
             },
         )
         return alert

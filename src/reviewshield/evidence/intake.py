@@ -44,7 +44,7 @@ from reviewshield.evidence.kinds import (
     markup_found,
 )
 from reviewshield.evidence.models import EvidenceKind
-from reviewshield.privacy.masking import mask_personal_data
+from reviewshield.privacy.masking import BuyerData, mask_personal_data
 
 try:  # HEIC/HEIF, the iPhone's photo format; without it those photos are refused as unreadable
     import pillow_heif
@@ -199,7 +199,7 @@ def _clean_image(path: str, mime: str, temps: list[str]) -> Staged:
     return Staged(out, sha, size, "image/png" if lossless else "image/jpeg", movable=True)
 
 
-def _masked_text(path: str, private: Sequence[str], temps: list[str]) -> Staged:
+def _masked_text(path: str, private: BuyerData, temps: list[str]) -> Staged:
     with open(path, "rb") as fh:
         raw = fh.read()
     for encoding in ("utf-8-sig", "gb18030"):
@@ -218,11 +218,11 @@ def _masked_text(path: str, private: Sequence[str], temps: list[str]) -> Staged:
     return Staged(out, sha, size, "text/plain", movable=True)
 
 
-def evidence_prepare(upload: Upload, *, side: str, buyer_private: Sequence[str]) -> Prepared:
+def evidence_prepare(upload: Upload, *, side: str, buyer_private: BuyerData) -> Prepared:
     """Check one upload and make its clean copy; raises EvidenceRejected saying why it cannot be kept.
 
-    `side` is who submits it ("buyer" or "seller"); `buyer_private` the buyer's personal strings,
-    masked in the copy a seller reads.
+    `side` is who submits it ("buyer" or "seller"); `buyer_private` the buyer's known data
+    (`privacy.selectors.buyer_known_data`), masked in the copy a seller reads.
     """
     kinds = current_kinds()
     name = display_name(upload.name)
@@ -249,7 +249,7 @@ def evidence_prepare(upload: Upload, *, side: str, buyer_private: Sequence[str])
             # kinds the other side may see hand them the clean copy.
             clean = _clean_image(path, mime, temps)
         if family.shown == Shown.MASKED_TEXT:
-            clean = _masked_text(path, buyer_private if side == "buyer" else (), temps)
+            clean = _masked_text(path, buyer_private if side == "buyer" else BuyerData(), temps)
         if family.shown == Shown.AGENT_ONLY:
             clean = None
         original = Staged(path, sha, size, mime, movable=movable)
@@ -270,9 +270,7 @@ def evidence_prepare(upload: Upload, *, side: str, buyer_private: Sequence[str])
         raise refusal_error(rejected.refusal, name) from None
 
 
-def evidence_prepare_all(
-    uploads: Sequence[Upload], *, side: str, buyer_private: Sequence[str]
-) -> list[Prepared]:
+def evidence_prepare_all(uploads: Sequence[Upload], *, side: str, buyer_private: BuyerData) -> list[Prepared]:
     """Prepare every upload, or none: the first refusal discards what was already prepared."""
     done: list[Prepared] = []
     try:
@@ -287,7 +285,7 @@ def evidence_prepare_all(
 
 @contextlib.contextmanager
 def evidence_intake(
-    uploads: Sequence[Upload], *, side: str, buyer_private: Sequence[str]
+    uploads: Sequence[Upload], *, side: str, buyer_private: BuyerData
 ) -> Iterator[list[Prepared]]:
     """Check and clean every upload before the transaction, store the files, and clean up after.
 

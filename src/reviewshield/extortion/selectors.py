@@ -13,7 +13,7 @@ from reviewshield.evidence.models import Blob
 from reviewshield.extortion.access import report_side_for_user
 from reviewshield.extortion.models import OPEN_STATUSES, BuyerStrike, ExtortionEvidence, ExtortionReport
 from reviewshield.marketplace.models import Order, Review
-from reviewshield.privacy.masking import mask_personal_data
+from reviewshield.privacy.selectors import mask_for_seller
 
 
 def report_list_for_user(
@@ -41,13 +41,14 @@ def report_get_for_user(user: Any, report_id: int) -> tuple[ExtortionReport, str
 
 def report_texts_for(report: ExtortionReport, side: str) -> dict[str, str]:
     """What of the report's words `side` may read. A seller reads the buyer as an alias and every text
-    — the buyer's answer, and their own words too — with the buyer's personal data masked."""
+    — the buyer's answer, the agent's reasons, and their own words too — with the buyer's personal
+    data masked."""
+    fields = ("demand", "narrative", "answer_text", "decision_reasons")
     if side != Side.SELLER:
         texts = {"buyer_alias": report.buyer.username}
-        return texts | {f: getattr(report, f) for f in ("demand", "narrative", "answer_text")}
-    private = report.buyer.personal_data
+        return texts | {f: getattr(report, f) for f in fields}
     return {"buyer_alias": report.buyer.public_alias} | {
-        f: mask_personal_data(getattr(report, f), private) for f in ("demand", "narrative", "answer_text")
+        f: mask_for_seller(getattr(report, f), report.buyer) for f in fields
     }
 
 
@@ -56,7 +57,7 @@ def report_review(report: ExtortionReport, side: str) -> Review | None:
     with the buyer's personal data masked in its text (on this copy only, never saved)."""
     review = Review.objects.select_related("extortion_mark").filter(order_id=report.order_id).first()
     if review is not None and side == Side.SELLER:
-        review.text = mask_personal_data(review.text, report.buyer.personal_data)
+        review.text = mask_for_seller(review.text, report.buyer)
     return review
 
 

@@ -52,6 +52,7 @@ from reviewshield.marketplace.models import Order, Review
 from reviewshield.outbox.services import notify
 from reviewshield.policy import window_end
 from reviewshield.policystore.services import work_calendar
+from reviewshield.privacy.selectors import buyer_known_data
 from reviewshield.rawsql import untaken
 from reviewshield.webhooks.services import webhook_emit
 
@@ -193,7 +194,7 @@ def report_file(
     buyer = order.buyer
     try:
         with (
-            evidence_intake(files, side=Side.SELLER, buyer_private=buyer.personal_data) as prepared,
+            evidence_intake(files, side=Side.SELLER, buyer_private=buyer_known_data(buyer)) as prepared,
             transaction.atomic(),
         ):
             open_report = ExtortionReport.objects.filter(order=order, status__in=OPEN_STATUSES).first()
@@ -312,7 +313,7 @@ def report_answer(
     text = _text(text, "text", _("Write your answer."), MAX_NARRATIVE, errors)
     if errors:
         raise ValidationFailed(details=errors)
-    private = _report_buyer(report_id).personal_data
+    private = buyer_known_data(_report_buyer(report_id), also=text)
     with evidence_intake(files, side=Side.BUYER, buyer_private=private) as prepared, transaction.atomic():
         report, _side = report_lock_for(report_id, buyer, Side.BUYER)
         if report.status == ReportStatus.AWAITING_BUYER and now > report.answer_by:
@@ -352,7 +353,7 @@ def report_evidence_add(
     # Who submits decides whose masking applies; the locked check below is the authority.
     side_hint = Side.BUYER if buyer.pk == user.pk else Side.SELLER
     with (
-        evidence_intake(files, side=side_hint, buyer_private=buyer.personal_data) as prepared,
+        evidence_intake(files, side=side_hint, buyer_private=buyer_known_data(buyer)) as prepared,
         transaction.atomic(),
     ):
         report, side = report_lock_for(report_id, user, Side.BUYER, Side.SELLER)

@@ -68,7 +68,11 @@ def appeal_file(
         )
     buyer = _case_buyer(case_id)
     side_hint = Side.BUYER if buyer.pk == user.pk else Side.SELLER
-    with _evidence_intake(files, side=side_hint, buyer=buyer) as prepared, transaction.atomic():
+    own_words = reasons if side_hint == Side.BUYER else ""
+    with (
+        _evidence_intake(files, side=side_hint, buyer=buyer, buyer_text=own_words) as prepared,
+        transaction.atomic(),
+    ):
         case, side = case_lock_for(case_id, user, Side.BUYER, Side.SELLER)
         if case.status not in (CaseStatus.UPHELD, CaseStatus.REJECTED):
             raise InvalidTransition(_("Only a decided complaint can be appealed."))

@@ -17,7 +17,7 @@ Two kinds of file:
   hours, flooding and repetition limits), the per-category boosts and action thresholds, and the
   `[[rules]]` that turn a combination of cues into a category ("review_ref" + "change" + "pay" →
   review pressure). Besides word cues a rule may use `shape:mobile`, `shape:id_number`,
-  `shape:address` (shapes from `privacy.masking`) and `known:<kind>` (the buyer's own data).
+  `shape:address` (shapes from `privacy.shapes`) and `known:<kind>` (the buyer's own data).
 
 The content hash covers every file, so a verdict can name exactly what judged it.
 """

@@ -8,7 +8,7 @@ Two signals feed the doxxing rules:
   "有限公司" — and folded like the messages, so "138 1234 5678", "１３８…" or "幺三八…" all meet
   the number on file;
 - **shapes** — anything that looks like a mobile number, an ID number or a street address,
-  recognised with the very patterns `privacy.masking` masks (reused, not copied: what we mask in
+  recognised with the very patterns `privacy.masking` masks (`privacy.shapes`; reused, not copied: what we mask in
   a seller's view and what we call doxxing in a seller's message must agree).
 """
 
@@ -20,14 +20,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from itertools import accumulate
 
-# The masking patterns are module-private there; importing them keeps one definition of each shape.
-from reviewshield.privacy.masking import _CN_ESTATE, _CN_STREET, _EN_STREET, _ID_NUMBER, _MOBILE
+# One definition of each shape, shared with `privacy.masking`.
+from reviewshield.privacy.shapes import ADDRESSES, ID_NUMBER, MOBILE
 from reviewshield.screening.normalize import normalize
 
 # Cheap batch prefilter: seven digits in a row, a space or a dash allowed between them. Only the
 # texts it finds are searched with the full mobile and ID patterns, so it must find every text
 # they would: the same `\d` (any script's digits, full-width too) and the same `\s` (tabs,
-# ideographic spaces) as `_MOBILE` and `_ID_NUMBER`.
+# ideographic spaces) as `MOBILE` and `ID_NUMBER`.
 _DIGIT_RUN = re.compile(r"\d(?:[\s-]?\d){6}")
 # 区 of a district, not of an estate (小区) or a park (园区, 社区).
 _DIVISION = re.compile(r"(?:省|自治区|市|(?<![小园社])区|县|镇|乡|街道)")
@@ -116,15 +116,11 @@ def digit_candidates(texts: Sequence[str]) -> set[int]:
 
 def number_shapes(text: str) -> list[tuple[str, int, int]]:
     """("shape:mobile" | "shape:id_number", start, end) for each number shaped like personal data."""
-    found = [("shape:mobile", m.start(), m.end()) for m in _MOBILE.finditer(text)]
-    found += [("shape:id_number", m.start(), m.end()) for m in _ID_NUMBER.finditer(text)]
+    found = [("shape:mobile", m.start(), m.end()) for m in MOBILE.finditer(text)]
+    found += [("shape:id_number", m.start(), m.end()) for m in ID_NUMBER.finditer(text)]
     return found
 
 
 def address_shapes(text: str) -> list[tuple[str, int, int]]:
     """("shape:address", start, end) for each street address, estate or English street in the text."""
-    return [
-        ("shape:address", m.start(), m.end())
-        for p in (_CN_STREET, _CN_ESTATE, _EN_STREET)
-        for m in p.finditer(text)
-    ]
+    return [("shape:address", m.start(), m.end()) for p in ADDRESSES for m in p.finditer(text)]

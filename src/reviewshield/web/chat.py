@@ -17,14 +17,14 @@ from reviewshield.cases.models import Case, Side
 from reviewshield.cases.selectors import case_get_for_user
 from reviewshield.chat import selectors, services
 from reviewshield.errors import NotFound, ReviewShieldError
-from reviewshield.privacy.masking import mask_personal_data
+from reviewshield.privacy.selectors import mask_for_seller
 from reviewshield.web.common import refusal_text
 
 
 def chat_context(case: Case, viewer_side: str) -> dict[str, Any]:
     """What the case pages show of the chat: cited numbers (masked for the seller), the permission,
     and for the buyer the conversations to pick a stretch from."""
-    private = case.buyer.personal_data if viewer_side == Side.SELLER else []
+    seller = viewer_side == Side.SELLER
     cited = [
         {
             "number": ex.evidence.number,
@@ -34,7 +34,7 @@ def chat_context(case: Case, viewer_side: str) -> dict[str, Any]:
                 {
                     "sender": m.get_sender_display(),
                     "sent_at": m.sent_at,
-                    "text": mask_personal_data(m.text, private) if private else m.text,
+                    "text": mask_for_seller(m.text, case.buyer) if seller else m.text,
                 }
                 for m in ex.messages
             ],

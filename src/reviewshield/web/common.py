@@ -25,7 +25,7 @@ from reviewshield.cases.selectors import evidence_copy_for, evidence_for_user
 from reviewshield.errors import NotFound, ReviewShieldError
 from reviewshield.evidence.downloads import blob_response
 from reviewshield.policy import UnknownRuleset
-from reviewshield.privacy.masking import mask_personal_data
+from reviewshield.privacy.selectors import mask_for_seller
 from reviewshield.sanctions.appeals import appeal_file, appeal_state_for
 from reviewshield.sanctions.models import AppealStatus
 from reviewshield.web.forms import AppealForm, EvidenceForm
@@ -79,10 +79,9 @@ def evidence_rows(case: Any, viewer_side: str) -> list[dict[str, Any]]:
 
     A seller reads the buyer's file names and descriptions with the buyer's personal data masked.
     """
-    private = case.buyer.personal_data if viewer_side == "seller" else []
 
     def shown(text: str) -> str:
-        return mask_personal_data(text, private) if private else text
+        return mask_for_seller(text, case.buyer) if viewer_side == "seller" else text
 
     rows = []
     for item in case.evidence.select_related("blob", "clean_blob").order_by("created_at", "id"):
@@ -177,7 +176,17 @@ def appeal_context(case: Case, side: str, now: datetime, form: AppealForm | None
         "appeal_closed": state["ends"] if state["open"] and not window_open else None,
         "appeal_form": (form or AppealForm()) if may_file and not pending else None,
         "appeal_waiting": may_file and pending,
-        "appeals": [{"appeal": a, "own": a.side == side} for a in appeals],
+        # The senior agent's reasons may quote the buyer: a seller reads them masked.
+        "appeals": [
+            {
+                "appeal": a,
+                "own": a.side == side,
+                "decision_reasons": mask_for_seller(a.decision_reasons, case.buyer)
+                if side == Side.SELLER
+                else a.decision_reasons,
+            }
+            for a in appeals
+        ],
         # Either side may add evidence while an appeal waits for its decision.
         "evidence_open": case.is_open or pending,
     }

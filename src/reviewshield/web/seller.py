@@ -2,7 +2,8 @@
 each shop's points, penalties and compensation due.
 
 A seller sees the buyer only as a masked alias; the narrative, evidence names and descriptions go
-through `privacy.masking` before they reach the template.
+through `privacy.selectors.mask_for_seller` before they reach the template, and so do the
+agents' decision reasons (an agent may quote the buyer).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from reviewshield.cases import services
 from reviewshield.cases.models import Case, Side
 from reviewshield.errors import NotFound, ReviewShieldError
 from reviewshield.forensics.models import FORENSIC_EVENTS
-from reviewshield.privacy.masking import mask_personal_data
+from reviewshield.privacy.selectors import mask_for_seller
 from reviewshield.sanctions import selectors as sanctions
 from reviewshield.web.chat import chat_context
 from reviewshield.web.common import (
@@ -80,7 +81,8 @@ def masked_view(case: Case) -> dict[str, Any]:
     """What of the buyer's statement a seller may read (evidence: `common.evidence_rows`)."""
     return {
         "buyer_alias": case.buyer.public_alias,
-        "narrative": mask_personal_data(case.narrative, case.buyer.personal_data),
+        "narrative": mask_for_seller(case.narrative, case.buyer),
+        "decision_reasons": mask_for_seller(case.decision_reasons, case.buyer),
     }
 
 
