@@ -87,7 +87,7 @@ _LATIN_WORD = re.compile(r"[A-Za-z]+")
 # Names a buyer gives themself. CJK: a cue, then two to four characters that are not function
 # words; Latin: a cue, then one to three capitalised words.
 _NOT_NAME = "的了是在和与及我你他她们也就都还要会被把给对从向到于这那个说叫姓名"
-_CJK_NAME = rf"[\u4e00-\u9fff](?:(?![{_NOT_NAME}])[\u4e00-\u9fff]){{1,3}}"
+_CJK_NAME = rf"(?:(?![{_NOT_NAME}])[\u4e00-\u9fff]){{2,4}}"
 _SELF_NAMED = (
     re.compile(
         rf"(?:我叫|我名叫|我的名字(?:是|叫)|本人(?:姓名|名叫)[是:：]?|姓名[:：是]|名字[:：]|"
