@@ -1,5 +1,5 @@
 """A seller reads a complaint with the buyer's data masked however the buyer wrote it: the API, the
-case page, the clean copy of a text statement and the agent's decision reasons."""
+case page, the clean copy of a text statement, the agent's decision reasons and the appeals."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from reviewshield.cases import services
 from reviewshield.cases.models import CaseEvidence
+from reviewshield.sanctions import appeals
 from tests.conftest import as_user, local
 from tests.privacy.renderings import ADDRESS, NARRATIVE, RENDERINGS, SIGNED, assert_nothing_of_bob
 
@@ -80,3 +81,31 @@ def test_an_agent_quoting_the_buyer_in_the_decision_reaches_the_seller_masked(ca
     for shown in (api, page):
         assert_nothing_of_bob(shown)
     assert "The seller called" in api and "The seller called" in page
+
+
+def test_the_buyers_appeal_and_its_decision_reach_the_seller_masked(cast, case):
+    services.case_answer(case_id=case.pk, seller=cast.alice, kind="defence", text="Not us.", now=NOW)
+    services.case_decide(
+        case_id=case.pk,
+        agent=cast.erin,
+        outcome="reject",
+        reasons="Not enough.",
+        now=NOW + timedelta(hours=1),
+    )
+    appeal = appeals.appeal_file(
+        case_id=case.pk, user=cast.bob, reasons=NARRATIVE, now=NOW + timedelta(hours=2)
+    )
+    appeals.appeal_decide(
+        appeal_id=appeal.pk,
+        senior=cast.frank,
+        outcome="stands",
+        reasons="Wang Xiaoming's number 138.0013.8000 was not called.",
+        now=NOW + timedelta(hours=3),
+    )
+    api = as_user(cast.alice).get(f"/api/cases/{case.pk}/appeals").json()
+    page = as_user(cast.alice).get(f"/seller/cases/{case.pk}/").content.decode()
+    assert_nothing_of_bob(json.dumps(api, ensure_ascii=False))
+    assert_nothing_of_bob(page)
+    assert "was not called" in api[0]["decision_reasons"] and "was not called" in page
+    # the buyer reads their own words
+    assert as_user(cast.bob).get(f"/api/cases/{case.pk}/appeals").json()[0]["reasons"] == NARRATIVE

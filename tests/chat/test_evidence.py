@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from reviewshield.chat import services
 from reviewshield.chat.models import ChatEvidence, ChatMessage
 from reviewshield.evidence.models import LogQueue
 from tests.chat.conftest import EVIDENCE_URL, NOW, as_user, conversation, file_case, message, post, push
+from tests.privacy.renderings import ADDRESS, RENDERINGS, assert_nothing_of_bob
 
 ID_NUMBER = "110101199003071234"
 
@@ -191,3 +193,37 @@ def test_refusals_carry_a_stable_code_in_chinese_too(chat):
     # The sentence itself waits for its zh-Hans translation; programs rely on the code and field.
     assert res.status_code == 422 and res.json()["code"] == "invalid"
     assert res.json()["details"] == {"last_message_id": "m2"}
+
+
+def test_a_cited_chat_reaches_the_seller_with_no_rendering_of_the_buyers_data(members, system, at_now):
+    cast = members
+    cast.bob.refresh_from_db()
+    cast.bob.address = ADDRESS
+    cast.bob.save()
+    start = NOW - timedelta(hours=5)
+    pushed = push(
+        system,
+        conversation(
+            "R1",
+            messages=[
+                message(f"r{i}", start + timedelta(minutes=i), f"记下：{r}", sender="buyer")
+                for i, r in enumerate(RENDERINGS)
+            ],
+        ),
+    )
+    assert pushed.status_code == 200, pushed.content
+    case = file_case(cast)
+    made = make_number(cast, first="r0", last=f"r{len(RENDERINGS) - 1}", conversation_id="R1")
+    assert made.status_code == 201, made.content
+    number = made.json()["number"]
+    assert (
+        post(as_user(cast.bob), f"/api/cases/{case.pk}/chat-citations", {"number": number}).status_code == 201
+    )
+
+    api = as_user(cast.alice).get(f"{EVIDENCE_URL}/{number}").json()
+    page = as_user(cast.alice).get(f"/seller/cases/{case.pk}/").content.decode()
+
+    assert len(api["messages"]) == len(RENDERINGS)
+    assert_nothing_of_bob(json.dumps(api, ensure_ascii=False))
+    assert_nothing_of_bob(page)
+    assert "记下" in page

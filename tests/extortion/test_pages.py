@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from datetime import timedelta
 
@@ -15,6 +16,7 @@ from reviewshield.extortion import services
 from reviewshield.extortion.models import ExtortionReport, ReportStatus
 from tests.conftest import as_user, local
 from tests.extortion.conftest import FILED, TS, answered, file, reviewed_order
+from tests.privacy.renderings import ADDRESS, NARRATIVE, assert_nothing_of_bob
 from tests.samples import call_records, png, upload
 
 
@@ -287,3 +289,23 @@ def test_list_pages_cost_the_same_queries_however_many_reports(cast):
     for _ in range(4):
         answered(cast, file(cast))
     assert [queries(who, url) for who, url in pages] == few
+
+
+def test_the_seller_reads_no_rendering_of_the_buyers_data_in_a_report(cast):
+    type(cast.bob).objects.filter(pk=cast.bob.pk).update(address=ADDRESS)
+    report = file(cast)
+    answered(cast, report, text=NARRATIVE)
+    services.report_decide(
+        report_id=report.pk,
+        agent=cast.erin,
+        outcome="reject",
+        reasons="Wang Xiaoming (138.0013.8000, 3号楼 1202室) asked for nothing.",
+        now=report.filed_at + timedelta(hours=3),
+    )
+    seller = as_user(cast.alice)
+    page = text_of(seller.get(f"/seller/extortion/{report.pk}/"))
+    api = seller.get(f"/api/extortion/{report.pk}").json()
+    assert_nothing_of_bob(page)
+    assert_nothing_of_bob(json.dumps(api, ensure_ascii=False))
+    assert "卖家天天打电话骚扰我" in api["answer_text"] and "asked for nothing" in api["decision"]["reasons"]
+    assert "asked for nothing" in page
