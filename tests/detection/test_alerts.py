@@ -13,6 +13,7 @@ from reviewshield.evidence.models import LogQueue
 from reviewshield.outbox.models import Notification
 from tests.conftest import as_user
 from tests.detection.conftest import NOW, item, post, screen
+from tests.privacy.renderings import ADDRESS, RENDERINGS, assert_nothing_of_bob
 
 pytestmark = pytest.mark.django_db
 
@@ -168,3 +169,19 @@ def test_a_new_threat_after_an_alert_is_closed_raises_a_new_one(
     screen(chat_backend, item("m9", "I will kill you", at=NOW + timedelta(hours=1)))
     assert Alert.objects.count() == 2
     assert Alert.objects.exclude(pk=alert.pk).get().status == "open"
+
+
+def test_an_agents_warning_reaches_the_seller_with_no_rendering_of_the_buyers_data(
+    alert: Alert, members: Any
+) -> None:
+    type(members.bob).objects.filter(pk=members.bob.pk).update(address=ADDRESS)
+    words = "Stop: " + "; ".join(RENDERINGS)
+    response = post(
+        as_user(members.erin), f"/api/alerts/{alert.pk}/warn", {"message": words, "version": alert.version}
+    )
+    assert response.status_code == 200, response.content
+    note = Notification.objects.get(recipient=members.alice, kind="alert.seller_warned")
+    assert_nothing_of_bob(note.params["message"])
+    page = as_user(members.alice).get("/notifications/").content.decode()
+    assert_nothing_of_bob(page)
+    assert "Stop: " in page
