@@ -91,6 +91,8 @@ EXIT_UNVERIFIED = 3  # intact against the key it carries, but no key was pinned:
 EXIT_FORGED = 4  # not signed by the pinned key: forged, or from another log
 
 COPIES = ("original", "clean", "withheld")
+# What reading a damaged member raises: a bad CRC, a broken deflate stream, a truncated member.
+UNREADABLE = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError)
 
 
 def both(english: str, chinese: str) -> str:
@@ -290,14 +292,7 @@ def verify_bundle(
                 return None
             try:
                 return archive.read(name)
-            except (
-                zipfile.BadZipFile,
-                zlib.error,
-                EOFError,
-                OSError,
-                ValueError,
-                NotImplementedError,
-            ) as exc:
+            except UNREADABLE as exc:
                 if name not in damaged:
                     damaged.add(name)
                     report.problems.append(
@@ -525,7 +520,7 @@ def _check_contents(
             continue  # each file is held against its logged record, with a sharper message
         try:
             actual = _sha256_member(archive, name)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError):
+        except UNREADABLE:
             read(name)  # names it as damaged
             continue
         if actual == digest:
