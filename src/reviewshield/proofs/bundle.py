@@ -313,7 +313,14 @@ def verify_bundle(
             return report
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             found = manifest.get("format") if isinstance(manifest, dict) else None
-            report.problems.append(f"manifest.json: format is {found!r}, expected {FORMAT!r}")
+            # Never a lesser check for an older format: a forger would simply claim it.
+            older = (
+                "; a bundle made before bundles were signed whole can be checked with the verifier it "
+                "carries (verifier/), which cannot tell whether anything was left out"
+                if found == "reviewshield-bundle/1"
+                else ""
+            )
+            report.problems.append(f"manifest.json: format is {found!r}, expected {FORMAT!r}{older}")
             return report
 
         bundled_raw = read("log-key.txt")
