@@ -15,6 +15,7 @@ import pytest
 from reviewshield.accounts.models import User
 from reviewshield.chat import services as chat_services
 from reviewshield.chat.services import IncomingMessage
+from reviewshield.evidence.log import verifier
 from reviewshield.proofs.bundle import verify_bundle
 from reviewshield.proofs.checkpoint import open_checkpoint
 from reviewshield.proofs.merkle import leaf_hash, verify_inclusion
@@ -90,7 +91,7 @@ def test_the_bundle_carries_the_cited_stretch_and_it_verifies(cast, cited, tmp_p
     push(say("m3b", 2.5, "Pushed later."))
 
     path = download(as_user(cast.bob), case, tmp_path)
-    report = verify_bundle(path)
+    report = verify_bundle(path, key=verifier())
     manifest, files = contents(path)
 
     assert report.ok, report.problems
@@ -187,7 +188,7 @@ def test_a_file_edited_beyond_the_messages_or_a_stretch_nobody_logged_fails(cast
     assert any("JZ20261112DEADBEEF: no verified log record" in p for p in bad.problems)
 
 
-def test_a_stretch_left_out_is_noted_not_failed(cast, cited, tmp_path):
+def test_a_stretch_left_out_of_the_manifest_is_noted_and_the_change_named(cast, cited, tmp_path):
     case, number = cited
     path = download(as_user(cast.bob), case, tmp_path)
 
@@ -207,8 +208,12 @@ def test_a_stretch_left_out_is_noted_not_failed(cast, cited, tmp_path):
 
     for change in (leave_out, as_before_chat):
         report = verify_bundle(rewrite(path, change))
-        assert report.ok and report.checked_chats == 0, report.problems
+        assert report.checked_chats == 0
         assert any(number.number in n and "not included in this bundle" in n for n in report.notes)
+        # The bundle was signed with the stretch in it: taking it out of the manifest is a change.
+        assert len(report.problems) == 1 and report.problems[0].startswith(
+            "manifest.json: changed after the bundle was made"
+        )
 
 
 def test_the_shipped_verifier_checks_the_stretch_without_django(cast, cited, tmp_path):
@@ -216,6 +221,7 @@ def test_the_shipped_verifier_checks_the_stretch_without_django(cast, cited, tmp
     path = download(as_user(cast.bob), case, tmp_path)
     name = f"chat/{number.number}.json"
     tampered = rewrite(path, lambda n, d: d.replace(b"stale", b"stalE") if n == name else d)
+    key = verifier()
     with zipfile.ZipFile(path) as z:
         for member in z.namelist():
             if member.startswith("verifier/"):
@@ -223,7 +229,7 @@ def test_the_shipped_verifier_checks_the_stretch_without_django(cast, cited, tmp
 
     def run(bundle):
         return subprocess.run(
-            [sys.executable, "-m", "reviewshield.proofs.bundle", str(bundle)],
+            [sys.executable, "-m", "reviewshield.proofs.bundle", str(bundle), "--key", key],
             cwd=tmp_path / "unpacked" / "verifier",  # the shipped copy, not the installed package
             env={"PATH": "/usr/bin:/bin"},  # no DJANGO_SETTINGS_MODULE, no database, no data folder
             capture_output=True,

@@ -13,7 +13,8 @@ import pytest
 from reviewshield.cases import services
 from reviewshield.cases.models import CaseEvent
 from reviewshield.evidence.blobs import blob_open
-from reviewshield.proofs.bundle import verify_bundle
+from reviewshield.evidence.log import verifier
+from reviewshield.proofs.bundle import EXIT_FORGED, EXIT_OK, EXIT_UNVERIFIED, verify_bundle
 from tests.conftest import as_user, local
 from tests.samples import png, upload
 
@@ -71,25 +72,29 @@ def rewrite(path, change):
 
 def test_the_buyers_bundle_verifies_offline_and_holds_everything(cast, case, tmp_path):
     path = download(as_user(cast.bob), case, tmp_path)
-    report = verify_bundle(path)
+    report = verify_bundle(path, key=verifier())  # pinned, as the platform publishes it
     events = CaseEvent.objects.filter(case=case).count()
-    assert report.ok, report.problems
-    assert report.checked_items == events + 3 and report.checked_files == 3
+    assert report.ok and report.exit_code == EXIT_OK, report.problems
+    # Every record, but only the files the buyer may open: the seller's call records are for agents.
+    assert report.checked_items == events + 3 and report.checked_files == 2
     with zipfile.ZipFile(path) as z:
         names = set(z.namelist())
         manifest = json.loads(z.read("manifest.json"))
     assert manifest["case"] == case.reference
     assert {
         "checkpoint.txt",
+        "contents.txt",
+        "index.html",
         "log-key.txt",
         "verifier/README.txt",
         "verifier/reviewshield/proofs/bundle.py",
     } <= names
-    assert sum(n.startswith("files/") for n in names) == 3
+    assert sum(n.startswith("files/") for n in names) == 2
 
 
 def test_agents_get_it_from_the_workspace_and_sellers_and_outsiders_do_not(cast, case, tmp_path):
-    assert verify_bundle(download(as_user(cast.erin), case, tmp_path)).ok
+    agents = verify_bundle(download(as_user(cast.erin), case, tmp_path), key=verifier())
+    assert agents.exit_code == EXIT_OK and agents.checked_files == 3
     assert as_user(cast.erin).get(f"/agent/cases/{case.pk}/bundle/").status_code == 200
     assert as_user(cast.alice).get(f"/api/cases/{case.pk}/bundle").status_code == 403
     assert as_user(cast.carol).get(f"/api/cases/{case.pk}/bundle").status_code == 404
@@ -173,17 +178,16 @@ def test_a_pinned_key_rejects_a_bundle_signed_by_another_log(cast, case, tmp_pat
     path = download(as_user(cast.bob), case, tmp_path)
     impostor = verifier_key("reviewshield.local/evidence", public_bytes(Ed25519PrivateKey.generate()))
     bad = verify_bundle(path, key=impostor)
-    assert not bad.ok and "no signature by" in bad.problems[0]
-    with zipfile.ZipFile(path) as z:
-        real = z.read("log-key.txt").decode().strip()
-    assert verify_bundle(path, key=real).ok
+    assert not bad.ok and bad.exit_code == EXIT_FORGED and "FORGED OR UNKNOWN KEY" in bad.text()
+    assert verify_bundle(path, key=verifier()).exit_code == EXIT_OK
+    assert verify_bundle(path).exit_code == EXIT_UNVERIFIED
 
 
 def test_the_command_runs_with_no_django_and_no_settings(cast, case, tmp_path):
     path = download(as_user(cast.bob), case, tmp_path)
     env = {"PATH": "/usr/bin:/bin"}  # no DJANGO_SETTINGS_MODULE, no DATABASE_URL, no data folder
     ok = subprocess.run(
-        [sys.executable, "-m", "reviewshield", "verify", str(path)],
+        [sys.executable, "-m", "reviewshield", "verify", str(path), "--key", verifier()],
         capture_output=True,
         text=True,
         env=env,
@@ -192,7 +196,7 @@ def test_the_command_runs_with_no_django_and_no_settings(cast, case, tmp_path):
     assert ok.returncode == 0 and ok.stdout.startswith("OK:"), ok.stdout + ok.stderr
     tampered = rewrite(path, lambda n, d: flip_last_byte(d) if n.startswith("files/") else d)
     bad = subprocess.run(
-        [sys.executable, "-m", "reviewshield", "verify", str(tampered)],
+        [sys.executable, "-m", "reviewshield", "verify", str(tampered), "--key", verifier()],
         capture_output=True,
         text=True,
         env=env,
@@ -209,7 +213,8 @@ def test_the_verifier_shipped_inside_the_bundle_runs_on_its_own(cast, case, tmp_
                 z.extract(name, tmp_path / "unpacked")
     verifier_dir = tmp_path / "unpacked" / "verifier"
     code = (
-        f"import sys, reviewshield.proofs.bundle as b; print(b.__file__); sys.exit(b.main([{str(path)!r}]))"
+        "import sys, reviewshield.proofs.bundle as b; print(b.__file__); "
+        f"sys.exit(b.main([{str(path)!r}, '--key', {verifier()!r}]))"
     )
     res = subprocess.run(
         [sys.executable, "-c", code],

@@ -174,7 +174,7 @@ def test_a_bundle_carries_the_timestamp_verifies_offline_and_tampering_is_named(
     # The command an expert runs, with no Django and no settings.
     env = {"PATH": "/usr/bin:/bin"}
     ok = subprocess.run(
-        [sys.executable, "-m", "reviewshield", "verify", str(path)],
+        [sys.executable, "-m", "reviewshield", "verify", str(path), "--key", log.verifier()],
         capture_output=True,
         text=True,
         env=env,
@@ -187,7 +187,7 @@ def test_a_bundle_carries_the_timestamp_verifies_offline_and_tampering_is_named(
     # One byte of the timestamp's signature changed.
     bad_tsr = rewrite(path, lambda n, d: d[:-1] + bytes([d[-1] ^ 1]) if n == "checkpoint.tsr" else d)
     failed = subprocess.run(
-        [sys.executable, "-m", "reviewshield", "verify", str(bad_tsr)],
+        [sys.executable, "-m", "reviewshield", "verify", str(bad_tsr), "--key", log.verifier()],
         capture_output=True,
         text=True,
         env=env,
@@ -223,12 +223,12 @@ def test_without_rfc3161_client_the_shipped_verifier_reports_the_openssl_command
     code = (
         "import sys; sys.modules['rfc3161_client'] = None\n"
         "import reviewshield.proofs.bundle as b\n"
-        "sys.exit(b.main([sys.argv[1]]))"
+        "sys.exit(b.main([sys.argv[1], '--key', sys.argv[2]]))"
     )
 
     def run(bundle):
         return subprocess.run(
-            [sys.executable, "-c", code, str(bundle)],
+            [sys.executable, "-c", code, str(bundle), log.verifier()],
             env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(unpacked / "verifier")},
             capture_output=True,
             text=True,

@@ -37,7 +37,8 @@ NOW = local(2026, 11, 12, 9, 0)
 # Words that are the same in both languages: the product's name, language names in the switcher,
 # the time zone in countdown titles, the currency sign's neighbours.
 NEUTRAL = ["ReviewShield", "CSV", "Excel", "English", "简体中文", "UTC", "API", "OpenAPI", "QQ", "ZIP", "SHA-256", "JPEG", "PNG",
-           "WebP", "GIF", "HEIC", "PDF", "MB", "UTF-8", "GB18030", "/api/public/blacklist", "/api/public/warnings"]  # fmt: skip
+           "WebP", "GIF", "HEIC", "PDF", "MB", "UTF-8", "GB18030", "/api/public/blacklist", "/api/public/warnings",
+           "reviewshield verify", "--fingerprint", "Python"]  # fmt: skip
 SHOWN_ATTRIBUTES = {"aria-label", "title", "placeholder", "alt"}
 
 
@@ -206,6 +207,7 @@ def scene(cast, time_machine) -> Scene:
         "public-blacklist-empty": (cast.bob, "/blacklist/?platform=jd"),
         "public-warnings": (None, "/warnings/"),
         "public-warnings-empty": (cast.alice, "/warnings/?platform=tmall"),
+        "public-verify": (None, "/verify/"),
         "seller-extortion": (cast.alice, "/seller/extortion/"),
         "seller-extortion-file": (cast.alice, "/seller/extortion/new/"),
         **{f"seller-extortion-{r.status}": (cast.alice, f"/seller/extortion/{r.pk}/") for r in reports},
@@ -247,6 +249,7 @@ def scene(cast, time_machine) -> Scene:
         "Oolong tea 250 g",
         "taobao-2021",
         "IMG_0001.png",
+        *_log_key(),
         "LOG_0002.csv",
         "Q-0",
         *(e.sha256[:16] for e in CaseEvidence.objects.all()),
@@ -257,6 +260,14 @@ def scene(cast, time_machine) -> Scene:
         *("M-1", "N-1", cast.carol.username),
     ]
     return Scene(pages, data)
+
+
+def _log_key():
+    """The evidence log's key and fingerprint on /verify/: data, in no language."""
+    from reviewshield.evidence.log import verifier
+    from reviewshield.proofs.checkpoint import key_fingerprint
+
+    return [verifier(), key_fingerprint(verifier())]
 
 
 def _alerts(cast):
@@ -323,7 +334,7 @@ PAGE_NAMES = [
     "seller-sanctions", "seller-sanctions-empty", "buyer-case-appeal-decided", "seller-case-appeal-decided",
     "agent-appeals", "agent-appeals-decided", "agent-appeal", "agent-appeal-read-only", "agent-appeal-decided",
     "agent-compensations", "agent-compensations-paid", "agent-compensations-empty",
-    "public-blacklist", "public-blacklist-empty", "public-warnings", "public-warnings-empty",
+    "public-blacklist", "public-blacklist-empty", "public-warnings", "public-warnings-empty", "public-verify",
     "seller-extortion", "seller-extortion-file", "seller-extortion-awaiting_buyer",
     "seller-extortion-awaiting_decision", "seller-extortion-upheld", "buyer-extortion",
     "buyer-extortion-awaiting_buyer", "buyer-extortion-awaiting_decision", "buyer-extortion-upheld",
@@ -366,7 +377,7 @@ def test_the_page_list_covers_every_portal_address():
         "home", "login", "orders", "complain", "assisted_file", "cases", "case", "seller_cases", "seller_case",
         "agent_queue", "agent_case", "agent_assisted", "agent_chat", "agent_webhooks",
         "seller_sanctions", "agent_appeals", "agent_appeal", "agent_compensations",
-        "public_blacklist", "public_warnings",
+        "public_blacklist", "public_warnings", "public_verify",
         "seller_extortion", "seller_extortion_file", "seller_extortion_report", "buyer_extortion",
         "buyer_extortion_report", "agent_extortion", "agent_extortion_report", "agent_alerts", "agent_alert",
         "buyer_alerts", "buyer_alert", "notifications",

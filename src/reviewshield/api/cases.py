@@ -538,7 +538,7 @@ def case_bundle(request: HttpRequest, case_id: int) -> Any:
     if side == Side.SELLER:
         raise PermissionDenied(_("Evidence bundles are for the buyer and the platform's agents."))
     return FileResponse(
-        bundle_build(case=case, now=timezone.now()),
+        bundle_build(case=case, side=side, now=timezone.now()),
         content_type="application/zip",
         as_attachment=True,
         filename=f"{case.reference}-evidence.zip",

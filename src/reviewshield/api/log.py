@@ -1,6 +1,8 @@
 """The tamper-evident log: its latest signed checkpoint, inclusion and consistency proofs.
 
-Anyone logged in may read checkpoints and consistency proofs (they reveal only sizes and hashes).
+Anyone, without login, may read the latest checkpoint with the log's verifier key and its
+fingerprint: that is how an outsider pins the key `reviewshield verify` checks a bundle against.
+Anyone logged in may read consistency proofs (they reveal only sizes and hashes).
 An inclusion proof is about one case's record: the case's buyer and agents get the record with it;
 the seller gets the proof and the leaf hash, not the record, which may quote the buyer. A chat
 evidence number's record (`chat_evidence:<id>`) belongs to no case: it is shown to whoever may see
@@ -26,6 +28,7 @@ from reviewshield.chat.selectors import chat_evidence_side_for_user
 from reviewshield.errors import NotFound
 from reviewshield.evidence import log
 from reviewshield.evidence.models import LogCheckpoint, LogLeaf, LogQueue
+from reviewshield.proofs.checkpoint import key_fingerprint
 
 router = Router(tags=["log"])
 ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
@@ -38,6 +41,8 @@ class CheckpointOut(Schema):
     note: str  # the C2SP signed note, ready for any signed-note verifier
     issued_at: datetime
     verifier_key: str
+    # SHA-256 of the key (64 hex digits in groups of four) to compare with `reviewshield verify`'s.
+    fingerprint: str
     # The RFC 3161 timestamp of `note` (SHA-256 of its UTF-8 bytes) from the platform's TSA, base64
     # of the DER TimeStampResp (`openssl ts -verify -data note.txt -in note.tsr -CAfile TSA.pem`),
     # and its genTime; null until the TSA has answered, or when timestamps are off.
@@ -53,6 +58,7 @@ def _checkpoint_out(cp: LogCheckpoint) -> dict[str, Any]:
         "note": cp.note,
         "issued_at": cp.issued_at,
         "verifier_key": log.verifier(),
+        "fingerprint": key_fingerprint(log.verifier()),
         "timestamp_response": (
             base64.b64encode(bytes(cp.timestamp_response)).decode()
             if cp.timestamp_response is not None
@@ -63,7 +69,10 @@ def _checkpoint_out(cp: LogCheckpoint) -> dict[str, Any]:
 
 
 @router.get(
-    "/log/checkpoint", response={200: CheckpointOut, **ERRORS}, summary="The latest signed checkpoint"
+    "/log/checkpoint",
+    response={200: CheckpointOut, **ERRORS},
+    auth=None,
+    summary="The latest signed checkpoint, with the log's verifier key and fingerprint (no login)",
 )
 def checkpoint_latest(request: HttpRequest) -> Any:
     return _checkpoint_out(log.latest_checkpoint(now=timezone.now()))

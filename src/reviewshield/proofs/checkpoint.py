@@ -85,6 +85,19 @@ def verifier_key(name: str, public_key: bytes) -> str:
     return f"{name}+{key_id(name, public_key).hex()}+{encoded}"
 
 
+def key_fingerprint(verifier: str) -> str:
+    """The key's fingerprint to compare by eye or over the phone: SHA-256(name ‖ "\\n" ‖ 0x01 ‖ key),
+    64 hex digits in groups of four. Its first eight digits are the key id in the verifier key."""
+    name, public_key = parse_verifier_key(verifier)
+    digest = hashlib.sha256(name.encode() + b"\n" + bytes([ALG_ED25519]) + public_key).hexdigest()
+    return " ".join(digest[i : i + 4] for i in range(0, 64, 4))
+
+
+def fingerprint_digits(text: str) -> str:
+    """A fingerprint as typed (any case, spaces or colons between groups) reduced to its hex digits."""
+    return "".join(c for c in text.lower() if c not in " :-\t")
+
+
 def parse_verifier_key(text: str) -> tuple[str, bytes]:
     """(name, raw public key) from a verifier key line; NoteError if it is malformed or inconsistent."""
     parts = text.strip().split("+", 2)

@@ -262,7 +262,7 @@ def evidence_file(request: HttpRequest, evidence_id: int) -> HttpResponse:
 
 @agent_only
 def bundle(request: HttpRequest, case_id: int) -> FileResponse:
-    return bundle_download(_case(request, case_id))
+    return bundle_download(_case(request, case_id), Side.AGENT)
 
 
 class AssistedLinkForm(forms.Form):

@@ -209,7 +209,7 @@ def case_evidence_file(request: HttpRequest, case_id: int, evidence_id: int) -> 
 
 @buyer_only
 def case_bundle(request: HttpRequest, case_id: int) -> FileResponse:
-    return bundle_download(_own_case(request, case_id))
+    return bundle_download(_own_case(request, case_id), Side.BUYER)
 
 
 @require_POST

@@ -63,11 +63,12 @@ def refusal_text(exc: ReviewShieldError) -> str:
     return " ".join(problems) or str(exc.message)
 
 
-def bundle_download(case: Any) -> FileResponse:
+def bundle_download(case: Any, side: str) -> FileResponse:
+    """The case's evidence bundle as a reader on `side` may have it (buyer or agent)."""
     from reviewshield.evidence.bundles import bundle_build
 
     return FileResponse(
-        bundle_build(case=case, now=timezone.now()),
+        bundle_build(case=case, side=side, now=timezone.now()),
         as_attachment=True,
         filename=f"{case.reference}-evidence.zip",
         content_type="application/zip",

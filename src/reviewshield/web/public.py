@@ -1,7 +1,9 @@
-"""Public pages, no login: the seller credit blacklist and the shops under public warning.
+"""Public pages, no login: the seller credit blacklist, the shops under public warning, and the
+evidence log's key for checking bundles.
 
-Both read `sanctions.blacklist`, which names shops, platforms, what was decided and when — never a
-buyer, an order or a case number."""
+The first two read `sanctions.blacklist`, which names shops, platforms, what was decided and when —
+never a buyer, an order or a case number. `/verify/` publishes the log's verifier key and its
+fingerprint, which an outsider (the police, a court) pins when running `reviewshield verify`."""
 
 from __future__ import annotations
 
@@ -9,7 +11,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from reviewshield.evidence.log import verifier
 from reviewshield.marketplace.models import Platform
+from reviewshield.proofs.checkpoint import key_fingerprint
 from reviewshield.sanctions import blacklist as listing
 
 
@@ -33,3 +37,8 @@ def warnings(request: HttpRequest) -> HttpResponse:
     return render(
         request, "web/public/warnings.html", {"entries": entries, "platforms": platforms, "chosen": chosen}
     )
+
+
+def verify(request: HttpRequest) -> HttpResponse:
+    key = verifier()
+    return render(request, "web/public/verify.html", {"key": key, "fingerprint": key_fingerprint(key)})

@@ -12,6 +12,7 @@ urlpatterns = [
     # public, no login
     path("blacklist/", public.blacklist, name="public_blacklist"),
     path("warnings/", public.warnings, name="public_warnings"),
+    path("verify/", public.verify, name="public_verify"),
     # everyone logged in
     path("notifications/", notifications.notifications, name="notifications"),
     path("notifications/read-all/", notifications.notifications_read_all, name="notifications_read_all"),
