@@ -29,8 +29,19 @@ REVIEWSHIELD_WEBHOOK_MAX_ATTEMPTS  attempts before a webhook delivery is given u
 REVIEWSHIELD_DB_CONN_MAX_AGE  seconds a thread keeps its database connection between requests,
                          default 600 (checked before each reuse); 0 opens one per request
 REVIEWSHIELD_SQLITE_CACHE_MB  SQLite's page cache per connection, default 64 (SQLite's own is 2)
+REVIEWSHIELD_HTTPS      "1" when people reach the site over HTTPS (production): redirect http to
+                        https, Secure session and CSRF cookies, HSTS
+REVIEWSHIELD_HSTS_SECONDS  how long browsers keep to HTTPS, default 31536000 (a year); with
+                        REVIEWSHIELD_HSTS_INCLUDE_SUBDOMAINS and REVIEWSHIELD_HSTS_PRELOAD, default "1"
+REVIEWSHIELD_PROXY_SSL_HEADER  "1" behind a proxy that ends TLS and sets X-Forwarded-Proto (and
+                        strips any the client sent): a request is HTTPS when that header says so
+REVIEWSHIELD_CSRF_TRUSTED_ORIGINS  comma-separated origins (https://rs.example) allowed to post forms
+
+Everything the program creates in the data folder is its owner's only (folders 0700, files 0600):
+the SQLite file and its -wal/-shm, the secret key, the log's signing key, the evidence store.
 """
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -38,8 +49,14 @@ from pathlib import Path
 import dj_database_url
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+# The data folder holds buyers' personal data, their evidence and the keys: nobody but the owner
+# may read what this process creates (folders 0700, files 0600). The umask covers every file made
+# later (SQLite's -wal and -shm, evidence, checkpoints, bundles); the modes below say it explicitly
+# for the ones made here.
+os.umask(0o077)
 DATA_DIR = Path(os.environ.get("REVIEWSHIELD_DATA_DIR", Path.cwd() / "data")).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+if not DATA_DIR.exists():
+    DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def _secret_key() -> str:
@@ -64,6 +81,21 @@ ALLOWED_HOSTS = os.environ.get("REVIEWSHIELD_ALLOWED_HOSTS", "localhost,127.0.0.
     ","
 )
 
+# Production serves over HTTPS (REVIEWSHIELD_HTTPS=1): plain http is redirected, the session and CSRF
+# cookies are sent over HTTPS only, and browsers are told to use nothing else (HSTS).
+HTTPS = os.environ.get("REVIEWSHIELD_HTTPS") == "1"
+if HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("REVIEWSHIELD_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("REVIEWSHIELD_HSTS_INCLUDE_SUBDOMAINS", "1") == "1"
+    SECURE_HSTS_PRELOAD = os.environ.get("REVIEWSHIELD_HSTS_PRELOAD", "1") == "1"
+if os.environ.get("REVIEWSHIELD_PROXY_SSL_HEADER") == "1":
+    # Only behind a proxy that sets this header itself and drops any a client sent.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("REVIEWSHIELD_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -72,6 +104,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # /api/docs from its own static files (Swagger UI), not a CDN: works offline and under the CSP
     "template_partials",  # {% partialdef %}: one template gives the page and its live fragment
     "reviewshield.accounts",
     "reviewshield.policystore",
@@ -99,10 +132,34 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "reviewshield.web.middleware.private_no_store",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Content-Security-Policy on every page: scripts, styles, images and fonts from this site only — no
+# inline <script>, no on* attributes, no <style> blocks (JavaScript and CSS live in web/static/), no
+# plugins, no framing, forms post back here only. Style *attributes* stay allowed (style-src-attr):
+# the templates and Django's admin use a few, and they can neither run code nor read the page.
+# Swagger UI at /api/docs is served from django-ninja's own static files (no CDN), under the same
+# policy. Evidence downloads carry their own stricter `sandbox` policy (evidence/downloads.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 ROOT_URLCONF = "reviewshield.urls"
 WSGI_APPLICATION = "reviewshield.wsgi.application"
@@ -136,6 +193,12 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    _sqlite_file = str(DATABASES["default"]["NAME"])
+    if _sqlite_file != ":memory:" and not _sqlite_file.startswith("file:"):
+        # Created empty (a valid SQLite database) and owner-only before SQLite first opens it:
+        # SQLite gives the -wal and -shm files the database file's own mode.
+        with contextlib.suppress(FileExistsError, FileNotFoundError):
+            os.close(os.open(_sqlite_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock when a transaction
     # starts, so two workers never deadlock upgrading a read lock ("database is locked").
     DATABASES["default"]["OPTIONS"] = {
@@ -170,7 +233,7 @@ BUSINESS_TIME_ZONE = "Asia/Shanghai"
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
+STATIC_ROOT.mkdir(mode=0o700, exist_ok=True)
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "media/"
 # Evidence files are stored once per SHA-256 under blobs/ab/cd/<hash>, in local files by default or
@@ -215,8 +278,10 @@ STORAGES = {
 # size-capped while they arrive; a file then moves into the store by rename, not by copy.
 FILE_UPLOAD_HANDLERS = ["reviewshield.evidence.uploads.HashingUploadHandler"]
 FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "uploads")
-Path(FILE_UPLOAD_TEMP_DIR).mkdir(exist_ok=True)
-FILE_UPLOAD_PERMISSIONS = 0o640
+Path(FILE_UPLOAD_TEMP_DIR).mkdir(mode=0o700, exist_ok=True)
+# Evidence files and the folders FileSystemStorage makes for them: the owner's only.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 # Video is the one limit a deployment may want to change; every other limit is in evidence/kinds.py.
 REVIEWSHIELD_VIDEO_MAX_MB = int(os.environ.get("REVIEWSHIELD_VIDEO_MAX_MB", "500"))
 # Images above this many pixels are refused as possible decompression bombs.

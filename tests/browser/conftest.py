@@ -66,6 +66,12 @@ def _tab(
     tab = context.new_page()
     tab.set_default_timeout(15_000)
     tab.base = live_server.url  # type: ignore[attr-defined]
+    # Whatever the Content-Security-Policy refused on any page of any journey fails that journey.
+    tab.csp_violations = []  # type: ignore[attr-defined]
+    tab.on(
+        "console",
+        lambda msg: tab.csp_violations.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
 
     def shot(name: str) -> Path:
         steps["n"] += 1
@@ -106,6 +112,7 @@ def page(browser: Any, lang: str, live_server: Any, request: Any, steps: dict[st
     tab = _tab(browser, lang, live_server, request, steps)
     yield tab
     tab.context.close()
+    assert tab.csp_violations == []
 
 
 @pytest.fixture
@@ -122,3 +129,4 @@ def open_as(browser: Any, lang: str, live_server: Any, request: Any, steps: dict
     yield open_as
     for tab in tabs:
         tab.context.close()
+    assert [v for tab in tabs for v in tab.csp_violations] == []

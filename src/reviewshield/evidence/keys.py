@@ -26,7 +26,7 @@ def log_origin() -> str:
 def _load(path: str) -> Ed25519PrivateKey:
     file = Path(path)
     if not file.exists():
-        file.parent.mkdir(parents=True, exist_ok=True)
+        file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         raw = Ed25519PrivateKey.generate().private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
         # O_EXCL: two processes starting at once must not each write a different key.
         try:
