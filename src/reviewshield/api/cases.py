@@ -529,7 +529,7 @@ def case_evidence_add(
 @router.get(
     "/cases/{case_id}/bundle",
     response={200: None, **ERRORS},
-    summary="The case's evidence bundle (ZIP): files, records, inclusion proofs, checkpoint, key, verifier",
+    summary="The case's evidence bundle (ZIP) for the buyer or an agent: the files they may open, every record with its proof, checkpoint, signed contents, verifier",
 )
 def case_bundle(request: HttpRequest, case_id: int) -> Any:
     from reviewshield.evidence.bundles import bundle_build
