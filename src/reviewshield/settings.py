@@ -29,10 +29,17 @@ REVIEWSHIELD_WEBHOOK_MAX_ATTEMPTS  attempts before a webhook delivery is given u
 REVIEWSHIELD_DB_CONN_MAX_AGE  seconds a thread keeps its database connection between requests,
                          default 600 (checked before each reuse); 0 opens one per request
 REVIEWSHIELD_SQLITE_CACHE_MB  SQLite's page cache per connection, default 64 (SQLite's own is 2)
+REVIEWSHIELD_LOGIN_FAILURE_LIMIT  wrong passwords for one username from one address before logging in
+                      is locked, default 5
+REVIEWSHIELD_LOGIN_COOLOFF_MINUTES  how long that lock lasts, default 15
+REVIEWSHIELD_LIMITS   per-actor limits as "name=count/seconds,…" over the defaults in LIMIT_DEFAULTS
+                      (complaint_file, evidence_upload, appeal_file, extortion_report, chat_evidence,
+                      bearer_failure); a count of 0 turns that limit off
 """
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -87,6 +94,8 @@ INSTALLED_APPS = [
     "reviewshield.forensics",
     "reviewshield.detection",
     "reviewshield.web",
+    "reviewshield.limits",
+    "axes",  # login lockout; its AccessAttempt records are in the admin
     "reviewshield",  # the project-wide management commands (serve, worker, demo, import, policy)
 ]
 
@@ -102,6 +111,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns its lockout signal into limits.login.lockout's page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "reviewshield.urls"
@@ -155,6 +166,12 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:home"
+
+# django-axes first: it refuses a locked-out username and address before a password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -246,6 +263,44 @@ REVIEWSHIELD_LEXICON_CHECK_SECONDS = float(os.environ.get("REVIEWSHIELD_LEXICON_
 REVIEWSHIELD_RULESET_DIRS = [
     p for p in os.environ.get("REVIEWSHIELD_RULESET_DIRS", "").split(os.pathsep) if p
 ]
+
+# Login lockout (django-axes): a username is locked *from one address* after this many wrong
+# passwords, for the cool-off; another address, or another username from the same address, is not.
+# Failures are kept in the database (axes' database handler), so every web process shares them.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = int(os.environ.get("REVIEWSHIELD_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("REVIEWSHIELD_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The cool-off counts from the last wrong password before the lock: trying on while locked does not
+# extend it (the page says when logging in is possible again, and that stays true).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "reviewshield.limits.login.lockout"
+
+# Per-actor limits against floods and guessing: (attempts, window in seconds), counted in the
+# database (limits/models.py says why not in the cache). Per person; bearer_failure per address.
+LIMIT_DEFAULTS: dict[str, tuple[int, int]] = {
+    "complaint_file": (10, 3600),
+    "evidence_upload": (60, 3600),
+    "appeal_file": (5, 3600),
+    "extortion_report": (10, 3600),
+    "chat_evidence": (30, 3600),
+    "bearer_failure": (20, 600),
+}
+
+
+def _limits(raw: str) -> dict[str, tuple[int, int]]:
+    limits = dict(LIMIT_DEFAULTS)
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        name, _eq, value = item.partition("=")
+        count, _slash, seconds = value.partition("/")
+        if name.strip() not in limits or not count.strip().isdigit() or not seconds.strip().isdigit():
+            raise ValueError(f"REVIEWSHIELD_LIMITS: {item!r} is not name=count/seconds with a known name")
+        limits[name.strip()] = (int(count), max(1, int(seconds)))
+    return limits
+
+
+REVIEWSHIELD_LIMITS = _limits(os.environ.get("REVIEWSHIELD_LIMITS", ""))
 
 LOGGING = {
     "version": 1,
