@@ -169,7 +169,7 @@ LOGOUT_REDIRECT_URL = "web:home"
 
 # django-axes first: it refuses a locked-out username and address before a password is checked.
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "reviewshield.limits.backends.LockoutBackend",  # django-axes, see there
     "django.contrib.auth.backends.ModelBackend",
 ]
 
@@ -309,5 +309,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("REVIEWSHIELD_LOG_LEVEL", "INFO")},
     # httpx logs every request with its URL at INFO; webhook URLs may carry a receiver's token.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
+    # django-axes logs every login at INFO; its lockouts are WARNING.
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+    },
 }

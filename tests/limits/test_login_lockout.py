@@ -95,3 +95,11 @@ def test_a_right_password_before_the_limit_starts_the_count_again(cast, at_now):
     assert login("bob", "pw-bob")[1].status_code == 302
     answers = wrong_passwords("bob", settings.AXES_FAILURE_LIMIT - 1)
     assert all(r.status_code == 200 for r in answers)
+
+
+def test_the_test_clients_login_still_works_and_a_login_without_a_request_is_not_counted(cast, at_now):
+    assert Client().login(username="bob", password="pw-bob") is True
+    assert Client().login(username="bob", password="wrong") is False
+    from axes.models import AccessAttempt
+
+    assert not AccessAttempt.objects.exists()
