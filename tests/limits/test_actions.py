@@ -274,3 +274,15 @@ def test_failed_bearer_tokens_per_address(cast, at_now):
     assert call("rs_guess-other", address="10.0.0.10").status_code == 401
     at_now.move_to(NOW + timedelta(seconds=seconds), tick=False)
     assert call("rs_guess-later").status_code == 401
+
+
+def test_admins_see_every_refusal(cast, at_now, settings):
+    limit(settings, "complaint_file", 1)
+    orders = [cast.order(trade_success_at=TS) for _ in range(2)]
+    file_via_api(cast, orders[0])
+    file_via_api(cast, orders[1])
+    page = as_user(cast.admin).get("/admin/limits/limithit/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "complaint_file" in text and f"user:{cast.bob.pk}" in text
+    assert as_user(cast.admin).get("/admin/limits/limithit/add/").status_code == 403
