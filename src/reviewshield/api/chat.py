@@ -27,14 +27,7 @@ from reviewshield.privacy.masking import mask_personal_data
 
 router = Router(tags=["chat"])
 MAX_PUSH = 1000  # messages per push, and conversations per push
-ERRORS: dict[int, Any] = {
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    422: ErrorOut,
-    429: ErrorOut,
-}
+ERRORS: dict[int, Any] = {s: ErrorOut for s in (401, 403, 404, 409, 422, 429)}
 
 
 # --- the marketplace pushes its chat -------------------------------------------------------------
