@@ -13,6 +13,7 @@ Every error a person can cause carries a stable `code` (for programs), a transla
     ├── InvalidTransition                409 invalid_transition  (the case is not in a state that allows it)
     ├── Conflict                         409 conflict            (someone else changed it first)
     ├── LinkInvalid                      410 link_invalid        (assisted-filing link used, expired or unknown)
+    ├── RateLimited                      429 rate_limited        (past a limit in REVIEWSHIELD_LIMITS; `retry_after` seconds)
     └── ImportRejected                   422 import_rejected
 """
 
@@ -108,3 +109,16 @@ class ImportRejected(ReviewShieldError):
     code = "import_rejected"
     status = 422
     default_message = _("Some rows were rejected.")
+
+
+class RateLimited(ReviewShieldError):
+    """Past one of the limits against floods and guessing; `retry_after` is whole seconds to wait
+    (sent as the `Retry-After` header and in `details.retry_after`)."""
+
+    code = "rate_limited"
+    status = 429
+    default_message = _("Too many requests. Please wait and try again.")
+
+    def __init__(self, message: Any = None, *, retry_after: int, details: dict[str, Any] | None = None):
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(message, details={**(details or {}), "retry_after": self.retry_after})

@@ -37,6 +37,13 @@ REVIEWSHIELD_PROXY_SSL_HEADER  "1" behind a proxy that ends TLS and sets X-Forwa
                         strips any the client sent): a request is HTTPS when that header says so
 REVIEWSHIELD_CSRF_TRUSTED_ORIGINS  comma-separated origins (https://rs.example) allowed to post forms
 
+REVIEWSHIELD_LOGIN_FAILURE_LIMIT  wrong passwords for one username from one address before logging in
+                      is locked, default 5
+REVIEWSHIELD_LOGIN_COOLOFF_MINUTES  how long that lock lasts, default 15
+REVIEWSHIELD_LIMITS   per-actor limits as "name=count/seconds,…" over the defaults in LIMIT_DEFAULTS
+                      (complaint_file, evidence_upload, appeal_file, extortion_report, chat_evidence,
+                      bearer_failure); a count of 0 turns that limit off
+
 Everything the program creates in the data folder is its owner's only (folders 0700, files 0600):
 the SQLite file and its -wal/-shm, the secret key, the log's signing key, the evidence store.
 """
@@ -44,6 +51,7 @@ the SQLite file and its -wal/-shm, the secret key, the log's signing key, the ev
 import contextlib
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -120,6 +128,8 @@ INSTALLED_APPS = [
     "reviewshield.forensics",
     "reviewshield.detection",
     "reviewshield.web",
+    "reviewshield.limits",
+    "axes",  # login lockout; its AccessAttempt records are in the admin
     "reviewshield",  # the project-wide management commands (serve, worker, demo, import, policy)
 ]
 
@@ -137,6 +147,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns its lockout signal into limits.login.lockout's page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Content-Security-Policy on every page: scripts, styles, images and fonts from this site only — no
@@ -218,6 +230,12 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:home"
+
+# django-axes first: it refuses a locked-out username and address before a password is checked.
+AUTHENTICATION_BACKENDS = [
+    "reviewshield.limits.backends.LockoutBackend",  # django-axes, see there
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -312,6 +330,44 @@ REVIEWSHIELD_RULESET_DIRS = [
     p for p in os.environ.get("REVIEWSHIELD_RULESET_DIRS", "").split(os.pathsep) if p
 ]
 
+# Login lockout (django-axes): a username is locked *from one address* after this many wrong
+# passwords, for the cool-off; another address, or another username from the same address, is not.
+# Failures are kept in the database (axes' database handler), so every web process shares them.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = int(os.environ.get("REVIEWSHIELD_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("REVIEWSHIELD_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The cool-off counts from the last wrong password before the lock: trying on while locked does not
+# extend it (the page says when logging in is possible again, and that stays true).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "reviewshield.limits.login.lockout"
+
+# Per-actor limits against floods and guessing: (attempts, window in seconds), counted in the
+# database (limits/models.py says why not in the cache). Per person; bearer_failure per address.
+LIMIT_DEFAULTS: dict[str, tuple[int, int]] = {
+    "complaint_file": (10, 3600),
+    "evidence_upload": (60, 3600),
+    "appeal_file": (5, 3600),
+    "extortion_report": (10, 3600),
+    "chat_evidence": (30, 3600),
+    "bearer_failure": (20, 600),
+}
+
+
+def _limits(raw: str) -> dict[str, tuple[int, int]]:
+    limits = dict(LIMIT_DEFAULTS)
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        name, _eq, value = item.partition("=")
+        count, _slash, seconds = value.partition("/")
+        if name.strip() not in limits or not count.strip().isdigit() or not seconds.strip().isdigit():
+            raise ValueError(f"REVIEWSHIELD_LIMITS: {item!r} is not name=count/seconds with a known name")
+        limits[name.strip()] = (int(count), max(1, int(seconds)))
+    return limits
+
+
+REVIEWSHIELD_LIMITS = _limits(os.environ.get("REVIEWSHIELD_LIMITS", ""))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -319,5 +375,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("REVIEWSHIELD_LOG_LEVEL", "INFO")},
     # httpx logs every request with its URL at INFO; webhook URLs may carry a receiver's token.
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
+    # django-axes logs every login at INFO; its lockouts are WARNING.
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+    },
 }

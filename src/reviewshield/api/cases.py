@@ -26,6 +26,7 @@ from reviewshield.evidence.downloads import blob_response
 from reviewshield.evidence.intake import Upload
 from reviewshield.extortion.selectors import buyer_strikes
 from reviewshield.forensics.models import FORENSIC_EVENTS
+from reviewshield.limits.edges import limit_request
 from reviewshield.localtime import iso_local
 from reviewshield.privacy.selectors import mask_data_for_seller, mask_for_seller
 
@@ -38,6 +39,7 @@ ERRORS: dict[int, Any] = {
     409: ErrorOut,
     410: ErrorOut,
     422: ErrorOut,
+    429: ErrorOut,
 }
 
 
@@ -317,6 +319,7 @@ class FileIn(Schema):
 @router.post("/cases", response={201: CaseOut, **ERRORS}, summary="File a harassment complaint (buyer)")
 def case_file(request: HttpRequest, payload: FileIn) -> Any:
     buyer = require_roles(request, "buyer")
+    limit_request(request, "complaint_file")
     case = services.case_file(
         buyer=buyer,
         order_id=payload.order_id,
@@ -516,6 +519,7 @@ def case_evidence_add(
     reference: Form[str] = "",
     description: Form[str] = "",
 ) -> Any:
+    limit_request(request, "evidence_upload")
     items = [
         Upload(file=f, name=f.name or "file", kind=kind, reference=reference, description=description)
         for f in files

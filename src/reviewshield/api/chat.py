@@ -21,12 +21,13 @@ from reviewshield.cases.models import Side
 from reviewshield.chat import selectors, services
 from reviewshield.chat.models import ChatPermission
 from reviewshield.errors import ValidationFailed
+from reviewshield.limits.edges import limit_request
 from reviewshield.localtime import iso_local
 from reviewshield.privacy.selectors import mask_for_seller
 
 router = Router(tags=["chat"])
 MAX_PUSH = 1000  # messages per push, and conversations per push
-ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS: dict[int, Any] = {s: ErrorOut for s in (401, 403, 404, 409, 422, 429)}
 
 
 # --- the marketplace pushes its chat -------------------------------------------------------------
@@ -225,6 +226,7 @@ def _excerpt_out(excerpt: selectors.Excerpt) -> dict[str, Any]:
 )
 def chat_evidence_create(request: HttpRequest, payload: EvidenceIn) -> Any:
     user = request.auth  # type: ignore[attr-defined]
+    limit_request(request, "chat_evidence")
     evidence = services.chat_evidence_create(
         buyer=user,
         platform=payload.platform,

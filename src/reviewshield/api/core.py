@@ -45,6 +45,13 @@ class TokenAuth(HttpBearer):
         row = found[0] if found else None
         user = None if row is None else rawsql.instance(User, row.user_id)
         if row is None or user is None or not user.is_active:
+            # Counted per address; past REVIEWSHIELD_LIMITS["bearer_failure"] the answer is 429
+            # instead of 401. A valid token is not checked against the count: that would cost every
+            # request of the marketplace's systems a read, and tokens (256 bits) are not guessable —
+            # the limit is there to stop a flood of bad tokens, and whoever tries them one by one.
+            from reviewshield.limits.edges import limit_request
+
+            limit_request(request, "bearer_failure", per_address=True)
             return None
         row.user = user
         now = timezone.now()

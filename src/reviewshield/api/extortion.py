@@ -38,6 +38,7 @@ from reviewshield.evidence.downloads import blob_response
 from reviewshield.evidence.intake import Upload
 from reviewshield.extortion import selectors, services
 from reviewshield.extortion.models import ExtortionReport, ReportStatus
+from reviewshield.limits.edges import limit_request
 from reviewshield.localtime import iso_local
 from reviewshield.marketplace.models import Shop
 from reviewshield.marketplace.selectors import shop_rating
@@ -205,6 +206,7 @@ def report_file(
     description: Form[str] = "",
     files: File[list[UploadedFile]] = None,  # type: ignore[assignment]
 ) -> Any:
+    limit_request(request, "extortion_report")
     report = services.report_file(
         seller=request.auth,  # type: ignore[attr-defined]
         order_id=order_id,
@@ -297,6 +299,7 @@ def report_evidence_add(
     description: Form[str] = "",
     files: File[list[UploadedFile]] = None,  # type: ignore[assignment]
 ) -> Any:
+    limit_request(request, "evidence_upload")
     added = services.report_evidence_add(
         report_id=report_id,
         user=request.auth,  # type: ignore[attr-defined]

@@ -20,13 +20,14 @@ from reviewshield.cases import selectors as case_selectors
 from reviewshield.cases.access import is_agent, is_seller_of_shop
 from reviewshield.cases.models import Side
 from reviewshield.errors import NotFound, PermissionDenied
+from reviewshield.limits.edges import limit_request
 from reviewshield.marketplace.models import Shop
 from reviewshield.privacy.selectors import mask_for_seller
 from reviewshield.sanctions import appeals, blacklist, selectors, services
 from reviewshield.sanctions.models import Appeal, Compensation
 
 router = Router(tags=["sanctions"])
-ERRORS: dict[int, Any] = {s: ErrorOut for s in (400, 401, 403, 404, 409, 410, 422)}
+ERRORS: dict[int, Any] = {s: ErrorOut for s in (400, 401, 403, 404, 409, 410, 422, 429)}
 MARKETPLACE_ROLES = (Role.SYSTEM, Role.AGENT, Role.SENIOR_AGENT, Role.ADMIN)
 
 
@@ -280,6 +281,7 @@ class AppealIn(Schema):
     summary="Appeal a decision (buyer or seller, within the ruleset's window); add files with the evidence endpoint",
 )
 def appeal_file(request: HttpRequest, case_id: int, payload: AppealIn) -> Any:
+    limit_request(request, "appeal_file")
     appeal = appeals.appeal_file(
         case_id=case_id, user=request.auth, reasons=payload.reasons, now=timezone.now()
     )  # type: ignore[attr-defined]

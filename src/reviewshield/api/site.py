@@ -9,7 +9,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from reviewshield.api.core import AUTH
-from reviewshield.errors import ReviewShieldError
+from reviewshield.errors import RateLimited, ReviewShieldError
 
 api = NinjaAPI(
     title="ReviewShield API",
@@ -24,7 +24,10 @@ api = NinjaAPI(
 
 @api.exception_handler(ReviewShieldError)
 def _domain_error(request: HttpRequest, exc: ReviewShieldError) -> HttpResponse:
-    return api.create_response(request, exc.as_dict(), status=exc.status)
+    response = api.create_response(request, exc.as_dict(), status=exc.status)
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(NinjaValidationError)

@@ -22,6 +22,7 @@ from reviewshield.cases import services
 from reviewshield.cases.models import OPEN_STATUSES, Case, Side
 from reviewshield.detection.selectors import pending_consents
 from reviewshield.errors import LinkInvalid, NotEligible, NotFound, ReviewShieldError, ValidationFailed
+from reviewshield.limits.edges import limited
 from reviewshield.marketplace import selectors as market
 from reviewshield.web.chat import chat_context
 from reviewshield.web.common import (
@@ -70,6 +71,7 @@ def _order_or_404(request: HttpRequest, order_id: int) -> Any:
 
 
 @buyer_only
+@limited("complaint_file")
 def complain(request: HttpRequest, order_id: int, link_token: str | None = None) -> HttpResponse:
     order = _order_or_404(request, order_id)
     if request.method != "POST":
@@ -186,6 +188,7 @@ def _case_page(request: HttpRequest, case: Case, appeal_form: AppealForm | None 
 
 @require_POST
 @buyer_only
+@limited("appeal_file")
 def case_appeal(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _own_case(request, case_id)
     refused = appeal_add(request, case.pk)
@@ -196,6 +199,7 @@ def case_appeal(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @require_POST
 @buyer_only
+@limited("evidence_upload")
 def case_evidence_add(request: HttpRequest, case_id: int) -> HttpResponse:
     _own_case(request, case_id)
     return evidence_add(request, case_id, "web:case")

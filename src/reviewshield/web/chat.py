@@ -17,6 +17,7 @@ from reviewshield.cases.models import Case, Side
 from reviewshield.cases.selectors import case_get_for_user
 from reviewshield.chat import selectors, services
 from reviewshield.errors import NotFound, ReviewShieldError
+from reviewshield.limits.edges import limited
 from reviewshield.privacy.selectors import mask_for_seller
 from reviewshield.web.common import refusal_text
 
@@ -69,6 +70,7 @@ def _case_as(request: HttpRequest, case_id: int, side: str) -> Case:
 
 
 @require_POST
+@limited("chat_evidence")
 def buyer_cite_stretch(request: HttpRequest, case_id: int) -> HttpResponse:
     """The buyer picks the first and last message of a stretch; it gets a number and is cited."""
     case = _case_as(request, case_id, Side.BUYER)

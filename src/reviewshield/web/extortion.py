@@ -32,6 +32,7 @@ from reviewshield.errors import NotFound, ReviewShieldError, ValidationFailed
 from reviewshield.evidence.downloads import blob_response
 from reviewshield.extortion import selectors, services
 from reviewshield.extortion.models import ExtortionEvidence, ExtortionReport, ReportStatus, Threat
+from reviewshield.limits.edges import limited
 from reviewshield.marketplace.selectors import shop_rating
 from reviewshield.web.common import evidence_add, evidence_rows, only_for, posted_version, refusal_text
 from reviewshield.web.forms import EvidenceForm, IncidentForm, uploads_from
@@ -152,6 +153,7 @@ def seller_reports(request: HttpRequest) -> HttpResponse:
 
 
 @seller_only
+@limited("extortion_report")
 def seller_file(request: HttpRequest) -> HttpResponse:
     initial = {"order_number": request.GET.get("order", "")[:100]}
     form = ReportForm(request.POST or None, request.FILES or None, initial=initial)
@@ -211,6 +213,7 @@ def seller_report(request: HttpRequest, report_id: int) -> HttpResponse:
 
 @require_POST
 @seller_only
+@limited("evidence_upload")
 def seller_evidence_add(request: HttpRequest, report_id: int) -> HttpResponse:
     return _evidence_added(
         request, _report_for(request, report_id, Side.SELLER), "web:seller_extortion_report"
@@ -300,6 +303,7 @@ def buyer_answer(request: HttpRequest, report_id: int) -> HttpResponse:
 
 @require_POST
 @buyer_only
+@limited("evidence_upload")
 def buyer_evidence_add(request: HttpRequest, report_id: int) -> HttpResponse:
     return _evidence_added(request, _report_for(request, report_id, Side.BUYER), "web:buyer_extortion_report")
 

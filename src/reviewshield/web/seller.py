@@ -25,6 +25,7 @@ from reviewshield.cases import services
 from reviewshield.cases.models import Case, Side
 from reviewshield.errors import NotFound, ReviewShieldError
 from reviewshield.forensics.models import FORENSIC_EVENTS
+from reviewshield.limits.edges import limited
 from reviewshield.privacy.selectors import mask_for_seller
 from reviewshield.sanctions import selectors as sanctions
 from reviewshield.web.chat import chat_context
@@ -113,6 +114,7 @@ def _case_page(request: HttpRequest, case: Case, appeal_form: AppealForm | None 
 
 @require_POST
 @seller_only
+@limited("appeal_file")
 def case_appeal(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _seller_case(request, case_id)
     refused = appeal_add(request, case.pk)
@@ -123,6 +125,7 @@ def case_appeal(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @require_POST
 @seller_only
+@limited("evidence_upload")
 def case_evidence_add(request: HttpRequest, case_id: int) -> HttpResponse:
     _seller_case(request, case_id)
     return evidence_add(request, case_id, "web:seller_case")
