@@ -36,7 +36,6 @@ REVIEWSHIELD_HSTS_SECONDS  how long browsers keep to HTTPS, default 31536000 (a 
 REVIEWSHIELD_PROXY_SSL_HEADER  "1" behind a proxy that ends TLS and sets X-Forwarded-Proto (and
                         strips any the client sent): a request is HTTPS when that header says so
 REVIEWSHIELD_CSRF_TRUSTED_ORIGINS  comma-separated origins (https://rs.example) allowed to post forms
-
 REVIEWSHIELD_LOGIN_FAILURE_LIMIT  wrong passwords for one username from one address before logging in
                       is locked, default 5
 REVIEWSHIELD_LOGIN_COOLOFF_MINUTES  how long that lock lasts, default 15
