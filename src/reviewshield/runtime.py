@@ -30,8 +30,9 @@ YOUNG_THRESHOLD = 20_000
 def warm_up() -> None:
     """Load now what a web process would otherwise load on its first requests and then keep: the
     URL patterns (and with them every view, API schema and form), the screening lexicon, the
-    translation catalogues. Called before `settle_heap`, so that all of it is frozen out of the
-    collector's sight rather than walked by every full collection for the life of the process."""
+    translation catalogues, the masking's tables. Called before `settle_heap`, so that all of it is
+    frozen out of the collector's sight rather than walked by every full collection for the life of
+    the process."""
     from django.urls import get_resolver
     from django.utils import translation
 
@@ -48,6 +49,10 @@ def warm_up() -> None:
         # Broken lexicon files refuse screening, not the whole site: the process starts, screening
         # requests get the loader's error, and the files are read again once they change.
         logging.getLogger("reviewshield.screening").exception("lexicon not loaded at start")
+    from reviewshield.privacy.masking import BuyerData, mask_personal_data
+
+    # The masking's digit tables and pypinyin's dictionaries, before a seller's first page needs them.
+    mask_personal_data("王芳 一三八", BuyerData(names=("王芳",)))
 
 
 def settle_heap() -> None:

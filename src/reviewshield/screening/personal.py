@@ -8,8 +8,8 @@ Two signals feed the doxxing rules:
   "有限公司" — and folded like the messages, so "138 1234 5678", "１３８…" or "幺三八…" all meet
   the number on file;
 - **shapes** — anything that looks like a mobile number, an ID number or a street address,
-  recognised with the very patterns `privacy.masking` masks (`privacy.shapes`; reused, not copied: what we mask in
-  a seller's view and what we call doxxing in a seller's message must agree).
+  recognised with the very patterns `privacy.masking` masks (`privacy.shapes`; reused, not copied:
+  what we mask in a seller's view and what we call doxxing in a seller's message must agree).
 """
 
 from __future__ import annotations
