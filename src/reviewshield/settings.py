@@ -33,8 +33,9 @@ REVIEWSHIELD_HTTPS      "1" when people reach the site over HTTPS (production): 
                         https, Secure session and CSRF cookies, HSTS
 REVIEWSHIELD_HSTS_SECONDS  how long browsers keep to HTTPS, default 31536000 (a year); with
                         REVIEWSHIELD_HSTS_INCLUDE_SUBDOMAINS and REVIEWSHIELD_HSTS_PRELOAD, default "1"
-REVIEWSHIELD_PROXY_SSL_HEADER  "1" behind a proxy that ends TLS and sets X-Forwarded-Proto (and
-                        strips any the client sent): a request is HTTPS when that header says so
+REVIEWSHIELD_TRUSTED_PROXY  the address of the reverse proxy that ends TLS in front of `reviewshield
+                        serve` (e.g. 127.0.0.1): its X-Forwarded-Proto says whether a request came
+                        over HTTPS; the header is dropped from anyone else. Empty (default) = none
 REVIEWSHIELD_CSRF_TRUSTED_ORIGINS  comma-separated origins (https://rs.example) allowed to post forms
 
 Everything the program creates in the data folder is its owner's only (folders 0700, files 0600):
@@ -91,9 +92,10 @@ if HTTPS:
     SECURE_HSTS_SECONDS = int(os.environ.get("REVIEWSHIELD_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("REVIEWSHIELD_HSTS_INCLUDE_SUBDOMAINS", "1") == "1"
     SECURE_HSTS_PRELOAD = os.environ.get("REVIEWSHIELD_HSTS_PRELOAD", "1") == "1"
-if os.environ.get("REVIEWSHIELD_PROXY_SSL_HEADER") == "1":
-    # Only behind a proxy that sets this header itself and drops any a client sent.
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind a proxy that ends TLS, the web server (waitress in `reviewshield serve`; gunicorn by its own
+# forwarded_allow_ips) takes the scheme from that proxy's X-Forwarded-Proto only — not Django's
+# SECURE_PROXY_SSL_HEADER, which would believe the header from whoever sent it.
+REVIEWSHIELD_TRUSTED_PROXY = os.environ.get("REVIEWSHIELD_TRUSTED_PROXY", "").strip()
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("REVIEWSHIELD_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
