@@ -84,8 +84,8 @@ ALLOWED_HOSTS = os.environ.get("REVIEWSHIELD_ALLOWED_HOSTS", "localhost,127.0.0.
 
 # Production serves over HTTPS (REVIEWSHIELD_HTTPS=1): plain http is redirected, the session and CSRF
 # cookies are sent over HTTPS only, and browsers are told to use nothing else (HSTS).
-HTTPS = os.environ.get("REVIEWSHIELD_HTTPS") == "1"
-if HTTPS:
+REVIEWSHIELD_HTTPS = os.environ.get("REVIEWSHIELD_HTTPS") == "1"
+if REVIEWSHIELD_HTTPS:
     SECURE_SSL_REDIRECT = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
