@@ -257,3 +257,36 @@ def test_without_the_https_setting_local_http_keeps_working(db):
 
     assert not settings.SESSION_COOKIE_SECURE and not settings.SECURE_SSL_REDIRECT
     assert Client().get("/login/").status_code == 200
+
+
+def scheme_app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [f"{environ['wsgi.url_scheme']} {environ.get('HTTP_X_FORWARDED_PROTO', '-')}".encode()]
+
+
+@pytest.mark.parametrize(
+    ("trusted_proxy", "seen"),
+    [
+        ("127.0.0.1", "https https"),  # the proxy ending TLS: its word is taken
+        ("10.9.9.9", "http -"),  # anyone else: the header is dropped, the request stays http
+        ("", "http -"),  # no proxy configured: the same
+    ],
+)
+def test_serve_takes_https_from_the_trusted_proxy_only(trusted_proxy, seen):
+    import http.client
+    import threading
+
+    from reviewshield.webserver import make_server
+
+    server = make_server(scheme_app, host="127.0.0.1", port=0, threads=1, trusted_proxy=trusted_proxy)
+    runner = threading.Thread(target=server.run, daemon=True)
+    runner.start()
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", server.effective_port, timeout=10)
+        connection.request("GET", "/", headers={"X-Forwarded-Proto": "https"})
+        assert connection.getresponse().read().decode() == seen
+        connection.close()
+    finally:
+        server.close()
+        server.task_dispatcher.shutdown()
+        runner.join(timeout=10)

@@ -33,8 +33,9 @@ REVIEWSHIELD_HTTPS      "1" when people reach the site over HTTPS (production): 
                         https, Secure session and CSRF cookies, HSTS
 REVIEWSHIELD_HSTS_SECONDS  how long browsers keep to HTTPS, default 31536000 (a year); with
                         REVIEWSHIELD_HSTS_INCLUDE_SUBDOMAINS and REVIEWSHIELD_HSTS_PRELOAD, default "1"
-REVIEWSHIELD_PROXY_SSL_HEADER  "1" behind a proxy that ends TLS and sets X-Forwarded-Proto (and
-                        strips any the client sent): a request is HTTPS when that header says so
+REVIEWSHIELD_TRUSTED_PROXY  the address of the reverse proxy that ends TLS in front of `reviewshield
+                        serve` (e.g. 127.0.0.1): its X-Forwarded-Proto says whether a request came
+                        over HTTPS; the header is dropped from anyone else. Empty (default) = none
 REVIEWSHIELD_CSRF_TRUSTED_ORIGINS  comma-separated origins (https://rs.example) allowed to post forms
 REVIEWSHIELD_LOGIN_FAILURE_LIMIT  wrong passwords for one username from one address before logging in
                       is locked, default 5
@@ -90,17 +91,18 @@ ALLOWED_HOSTS = os.environ.get("REVIEWSHIELD_ALLOWED_HOSTS", "localhost,127.0.0.
 
 # Production serves over HTTPS (REVIEWSHIELD_HTTPS=1): plain http is redirected, the session and CSRF
 # cookies are sent over HTTPS only, and browsers are told to use nothing else (HSTS).
-HTTPS = os.environ.get("REVIEWSHIELD_HTTPS") == "1"
-if HTTPS:
+REVIEWSHIELD_HTTPS = os.environ.get("REVIEWSHIELD_HTTPS") == "1"
+if REVIEWSHIELD_HTTPS:
     SECURE_SSL_REDIRECT = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = int(os.environ.get("REVIEWSHIELD_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("REVIEWSHIELD_HSTS_INCLUDE_SUBDOMAINS", "1") == "1"
     SECURE_HSTS_PRELOAD = os.environ.get("REVIEWSHIELD_HSTS_PRELOAD", "1") == "1"
-if os.environ.get("REVIEWSHIELD_PROXY_SSL_HEADER") == "1":
-    # Only behind a proxy that sets this header itself and drops any a client sent.
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind a proxy that ends TLS, the web server (waitress in `reviewshield serve`; gunicorn by its own
+# forwarded_allow_ips) takes the scheme from that proxy's X-Forwarded-Proto only — not Django's
+# SECURE_PROXY_SSL_HEADER, which would believe the header from whoever sent it.
+REVIEWSHIELD_TRUSTED_PROXY = os.environ.get("REVIEWSHIELD_TRUSTED_PROXY", "").strip()
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("REVIEWSHIELD_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [

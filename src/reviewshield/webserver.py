@@ -70,10 +70,21 @@ class HotThreadFirst(ThreadedTaskDispatcher):  # type: ignore[misc]
         self.queue_cv = MostRecentFirst(self.lock)
 
 
-def make_server(application: Any, *, host: str, port: int, threads: int) -> Any:
-    """A waitress server for `application` whose `threads` threads take requests hot thread first."""
+def make_server(application: Any, *, host: str, port: int, threads: int, trusted_proxy: str = "") -> Any:
+    """A waitress server for `application` whose `threads` threads take requests hot thread first.
+
+    `trusted_proxy`: the address of a proxy that ends TLS; a request from it is HTTPS when its
+    X-Forwarded-Proto says so (waitress drops that header from everyone else).
+    """
     dispatcher = HotThreadFirst()
-    server = create_server(application, host=host, port=port, threads=threads, _dispatcher=dispatcher)
+    proxy: dict[str, Any] = (
+        {"trusted_proxy": trusted_proxy, "trusted_proxy_headers": {"x-forwarded-proto"}}
+        if trusted_proxy
+        else {}
+    )
+    server = create_server(
+        application, host=host, port=port, threads=threads, _dispatcher=dispatcher, **proxy
+    )
     # Waitress starts the threads itself only for the dispatcher it makes.
     dispatcher.set_thread_count(threads)
     return server

@@ -11,6 +11,7 @@ import sys
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 
@@ -34,7 +35,13 @@ class Command(BaseCommand):
         stop = thread = None
         if not no_worker:
             thread, stop = start_worker_thread(batch=100, lease=timedelta(seconds=60), idle_sleep=1.0)
-        server = make_server(application, host=host, port=port, threads=threads)
+        server = make_server(
+            application,
+            host=host,
+            port=port,
+            threads=threads,
+            trusted_proxy=settings.REVIEWSHIELD_TRUSTED_PROXY,
+        )
         shown_host = f"[{host}]" if ":" in host else host
         self.stdout.write(self.style.SUCCESS(f"ReviewShield is running at http://{shown_host}:{port}/"))
         self.stdout.write(f"  API docs:  http://{shown_host}:{port}/api/docs")
