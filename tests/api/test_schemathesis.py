@@ -86,6 +86,20 @@ def tokens(django_db_setup: Any, django_db_blocker: Any) -> Any:
         transaction.set_rollback(True)
 
 
+@pytest.fixture
+def connection_kept() -> Any:
+    """Django closes the database connection at the start and end of each request it serves; the
+    test transaction lives on it, so — as Django's own test client does — not between these."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @schema.parametrize()
 @settings(
     max_examples=5,
@@ -95,7 +109,9 @@ def tokens(django_db_setup: Any, django_db_blocker: Any) -> Any:
     phases=[Phase.explicit, Phase.generate],
     suppress_health_check=list(HealthCheck),
 )
-def test_api_answers_every_request_within_its_schema(case: Any, tokens: dict[str, str], db: Any) -> None:
+def test_api_answers_every_request_within_its_schema(
+    case: Any, tokens: dict[str, str], db: Any, connection_kept: Any
+) -> None:
     # Each generated request is sent by each of the three callers.
     for actor in ("system", "buyer", "seller"):
         case.call_and_validate(headers={"Authorization": f"Bearer {tokens[actor]}"})
