@@ -139,6 +139,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "reviewshield.api.middleware.api_error_envelope",  # every /api/ error as JSON, in that language
     "reviewshield.web.middleware.business_timezone",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

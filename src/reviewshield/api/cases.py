@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from reviewshield.api.bounds import Id, Instant, PageNumber, PageSize
 from reviewshield.api.core import ErrorOut, Page, paginate, require_roles
 from reviewshield.cases import selectors, services
 from reviewshield.cases.access import is_agent
@@ -285,9 +286,9 @@ def _out(request: HttpRequest, case: Case) -> dict[str, Any]:
 def case_list(
     request: HttpRequest,
     status: str | None = None,
-    shop_id: int | None = None,
-    page: int = 1,
-    page_size: int = 50,
+    shop_id: Id | None = None,
+    page: PageNumber = 1,
+    page_size: PageSize = 50,
 ) -> Any:
     user = request.auth  # type: ignore[attr-defined]
     items, count, page, page_size = paginate(
@@ -309,9 +310,9 @@ def case_list(
 
 
 class FileIn(Schema):
-    order_id: int
+    order_id: Id
     harassment_types: list[HarassmentType]
-    occurred_at: datetime
+    occurred_at: Instant
     narrative: str
     link_token: str | None = None
 
@@ -335,7 +336,7 @@ def case_file(request: HttpRequest, payload: FileIn) -> Any:
 @router.get(
     "/cases/{case_id}", response={200: CaseOut, **ERRORS}, summary="One complaint, as your side may see it"
 )
-def case_detail(request: HttpRequest, case_id: int) -> Any:
+def case_detail(request: HttpRequest, case_id: Id) -> Any:
     case, side = _get(request, case_id)
     return _case_out(case, side)
 
@@ -345,7 +346,7 @@ def case_detail(request: HttpRequest, case_id: int) -> Any:
     response={200: list[EventOut], **ERRORS},
     summary="The audit trail of a complaint",
 )
-def case_events(request: HttpRequest, case_id: int) -> Any:
+def case_events(request: HttpRequest, case_id: Id) -> Any:
     case, side = _get(request, case_id)
     out = []
     for e in case.events.all():
@@ -378,7 +379,7 @@ class AnswerIn(Schema):
     response={200: CaseOut, **ERRORS},
     summary="Seller: answer A (settlement) or B (defence)",
 )
-def case_answer(request: HttpRequest, case_id: int, payload: AnswerIn) -> Any:
+def case_answer(request: HttpRequest, case_id: Id, payload: AnswerIn) -> Any:
     case = services.case_answer(
         case_id=case_id,
         seller=request.auth,
@@ -400,7 +401,7 @@ class SettlementIn(Schema):
     response={200: CaseOut, **ERRORS},
     summary="Buyer: accept or decline the seller's settlement",
 )
-def case_settlement(request: HttpRequest, case_id: int, payload: SettlementIn) -> Any:
+def case_settlement(request: HttpRequest, case_id: Id, payload: SettlementIn) -> Any:
     case = services.case_settlement_reply(
         case_id=case_id,
         buyer=request.auth,
@@ -421,7 +422,7 @@ class WithdrawIn(Schema):
     response={200: CaseOut, **ERRORS},
     summary="Buyer: withdraw before a decision",
 )
-def case_withdraw(request: HttpRequest, case_id: int, payload: WithdrawIn) -> Any:
+def case_withdraw(request: HttpRequest, case_id: Id, payload: WithdrawIn) -> Any:
     case = services.case_withdraw(
         case_id=case_id,
         buyer=request.auth,
@@ -433,7 +434,7 @@ def case_withdraw(request: HttpRequest, case_id: int, payload: WithdrawIn) -> An
 
 
 class AssignIn(Schema):
-    assignee_id: int | None = None
+    assignee_id: Id | None = None
     version: int | None = None
 
 
@@ -454,7 +455,7 @@ def assignee_of(payload: AssignIn) -> Any:
     response={200: CaseOut, **ERRORS},
     summary="Agent: take a case or hand it to another agent",
 )
-def case_assign(request: HttpRequest, case_id: int, payload: AssignIn) -> Any:
+def case_assign(request: HttpRequest, case_id: Id, payload: AssignIn) -> Any:
     case = services.case_assign(
         case_id=case_id,
         agent=request.auth,
@@ -475,7 +476,7 @@ class DecideIn(Schema):
 @router.post(
     "/cases/{case_id}/decide", response={200: CaseOut, **ERRORS}, summary="Agent: reject, or uphold at a tier"
 )
-def case_decide(request: HttpRequest, case_id: int, payload: DecideIn) -> Any:
+def case_decide(request: HttpRequest, case_id: Id, payload: DecideIn) -> Any:
     case = services.case_decide(
         case_id=case_id,
         agent=request.auth,  # type: ignore[attr-defined]
@@ -500,7 +501,7 @@ class TierPreviewOut(Schema):
     response={200: list[TierPreviewOut], **ERRORS},
     summary="Agent: what each tier would assign",
 )
-def case_decision_preview(request: HttpRequest, case_id: int) -> Any:
+def case_decision_preview(request: HttpRequest, case_id: Id) -> Any:
     require_roles(request, "agent", "senior_agent", "admin")
     case, _side = _get(request, case_id)
     return [p.__dict__ for p in services.decision_preview(case)]
@@ -513,7 +514,7 @@ def case_decision_preview(request: HttpRequest, case_id: int) -> Any:
 )
 def case_evidence_add(
     request: HttpRequest,
-    case_id: int,
+    case_id: Id,
     files: File[list[UploadedFile]],
     kind: Form[str],
     reference: Form[str] = "",
@@ -535,7 +536,7 @@ def case_evidence_add(
     response={200: None, **ERRORS},
     summary="The case's evidence bundle (ZIP) for the buyer or an agent: the files they may open, every record with its proof, checkpoint, signed contents, verifier",
 )
-def case_bundle(request: HttpRequest, case_id: int) -> Any:
+def case_bundle(request: HttpRequest, case_id: Id) -> Any:
     from reviewshield.evidence.bundles import bundle_build
 
     case, side = _get(request, case_id)
@@ -554,7 +555,7 @@ def case_bundle(request: HttpRequest, case_id: int) -> Any:
     response={200: None, **ERRORS},
     summary="Download one evidence file",
 )
-def case_evidence_file(request: HttpRequest, case_id: int, evidence_id: int, view: bool = False) -> Any:
+def case_evidence_file(request: HttpRequest, case_id: Id, evidence_id: Id, view: bool = False) -> Any:
     # Own side and agents get the sealed original; the other side the clean copy (a re-encoded
     # image without metadata, or the buyer's text with their personal data masked); kinds that
     # cannot be cleaned (bills, call records, audio, video) are for agents only: 404 for the other side.
@@ -574,8 +575,8 @@ def queue(
     status: CaseStatus | None = None,
     risk: Literal["at_risk", "breached"] | None = None,
     mine: bool = False,
-    page: int = 1,
-    page_size: int = 50,
+    page: PageNumber = 1,
+    page_size: PageSize = 50,
 ) -> Any:
     agent = require_roles(request, "agent", "senior_agent", "admin")
     now = timezone.now()
@@ -617,7 +618,7 @@ def queue_counters(request: HttpRequest) -> Any:
 
 
 class LinkIn(Schema):
-    order_id: int
+    order_id: Id
     reason: str
 
 
@@ -677,7 +678,9 @@ class NotificationOut(Schema):
 @router.get(
     "/notifications", response={200: Page[NotificationOut], **ERRORS}, summary="Your in-app notifications"
 )
-def notifications(request: HttpRequest, page: int = 1, page_size: int = 50, unread: bool = False) -> Any:
+def notifications(
+    request: HttpRequest, page: PageNumber = 1, page_size: PageSize = 50, unread: bool = False
+) -> Any:
     """Newest first; `unread=true` leaves out those already read."""
     from reviewshield.outbox.selectors import notification_view, notifications_for
 
@@ -706,7 +709,7 @@ def notifications(request: HttpRequest, page: int = 1, page_size: int = 50, unre
 
 
 class NotificationsReadIn(Schema):
-    ids: list[int] | None = None  # leave out to mark every unread notification read
+    ids: list[Id] | None = None  # leave out to mark every unread notification read
 
 
 class NotificationsReadOut(Schema):

@@ -7,7 +7,6 @@ buyer's name, phone, address and ID numbers masked (`_excerpt_out`), and never t
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from reviewshield.accounts.models import Role
+from reviewshield.api.bounds import BatchInstant, Id, PageNumber, PageSize
 from reviewshield.api.core import ErrorOut, paginate, require_roles
 from reviewshield.cases.models import Side
 from reviewshield.chat import selectors, services
@@ -36,7 +36,7 @@ ERRORS: dict[int, Any] = {s: ErrorOut for s in (401, 403, 404, 409, 422, 429)}
 class MessageIn(Schema):
     message_id: str
     sender: str  # buyer / seller / system
-    sent_at: datetime
+    sent_at: BatchInstant
     text: str = ""
     attachment_hashes: list[str] = []
 
@@ -264,7 +264,7 @@ class CitationOut(Schema):
     response={201: CitationOut, **ERRORS},
     summary="Buyer or seller: cite a chat evidence number in a complaint",
 )
-def chat_evidence_cite(request: HttpRequest, case_id: int, payload: CitationIn) -> Any:
+def chat_evidence_cite(request: HttpRequest, case_id: Id, payload: CitationIn) -> Any:
     citation = services.chat_evidence_cite(
         case_id=case_id,
         user=request.auth,  # type: ignore[attr-defined]
@@ -313,7 +313,7 @@ def _permission_out(p: ChatPermission) -> dict[str, Any]:
     response={200: list[PermissionOut], **ERRORS},
     summary="Buyer or agent: the chat permissions of a complaint, newest first",
 )
-def chat_permission_list(request: HttpRequest, case_id: int) -> Any:
+def chat_permission_list(request: HttpRequest, case_id: Id) -> Any:
     _case, permissions = selectors.chat_permissions_for_user(request.auth, case_id)  # type: ignore[attr-defined]
     return [_permission_out(p) for p in permissions]
 
@@ -323,7 +323,7 @@ def chat_permission_list(request: HttpRequest, case_id: int) -> Any:
     response={201: PermissionOut, 200: PermissionOut, **ERRORS},
     summary="Buyer: let agents read your chat with this shop from the 90 days before now",
 )
-def chat_permission_grant(request: HttpRequest, case_id: int) -> Any:
+def chat_permission_grant(request: HttpRequest, case_id: Id) -> Any:
     permission, created = services.chat_permission_grant(
         case_id=case_id,
         buyer=request.auth,  # type: ignore[attr-defined]
@@ -337,7 +337,7 @@ def chat_permission_grant(request: HttpRequest, case_id: int) -> Any:
     response={200: PermissionOut, **ERRORS},
     summary="Buyer: take back the permission to read your chat (it stays recorded as revoked)",
 )
-def chat_permission_revoke(request: HttpRequest, case_id: int) -> Any:
+def chat_permission_revoke(request: HttpRequest, case_id: Id) -> Any:
     permission = services.chat_permission_revoke(
         case_id=case_id,
         buyer=request.auth,  # type: ignore[attr-defined]
@@ -364,7 +364,7 @@ class CaseChatOut(Schema):
     response={200: CaseChatOut, **ERRORS},
     summary="Agent: the buyer's chat with the case's shop that the buyer's permission opens",
 )
-def case_chat(request: HttpRequest, case_id: int, page: int = 1, page_size: int = 100) -> Any:
+def case_chat(request: HttpRequest, case_id: Id, page: PageNumber = 1, page_size: PageSize = 100) -> Any:
     require_roles(request, Role.AGENT, Role.SENIOR_AGENT, Role.ADMIN)
     chat = selectors.case_chat_for_agent(request.auth, case_id)  # type: ignore[attr-defined]
     services.chat_read_record(chat=chat, agent=request.auth, via="api", now=timezone.now())  # type: ignore[arg-type]

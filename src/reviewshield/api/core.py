@@ -20,10 +20,9 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from reviewshield import rawsql
 from reviewshield.accounts.models import ApiToken, Role, User
+from reviewshield.api.bounds import MAX_PAGE_SIZE
 
 T = TypeVar("T")
-
-MAX_PAGE_SIZE = 200
 
 
 class ErrorOut(Schema):

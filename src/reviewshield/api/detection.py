@@ -8,7 +8,6 @@ language (Accept-Language). Alerts are for agents and, once asked, the buyer —
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from json.encoder import encode_basestring
 from typing import Any, Literal
 
@@ -19,6 +18,7 @@ from ninja import Router, Schema
 from pydantic import BaseModel
 
 from reviewshield.accounts.models import Role
+from reviewshield.api.bounds import BatchInstant, Id, PageNumber, PageSize
 from reviewshield.api.cases import ERRORS
 from reviewshield.api.core import Page, paginate, require_roles
 from reviewshield.cases.access import AGENT_ROLES, is_agent
@@ -46,7 +46,7 @@ class ScreenMessageIn(BaseModel):
     buyer_id: str  # the buyer's marketplace member id
     order_id: str | None = None
     sender: str  # seller / buyer / system
-    sent_at: datetime
+    sent_at: BatchInstant
     text: str
 
 
@@ -366,8 +366,8 @@ def alert_list(
     request: HttpRequest,
     status: Literal["open", "closed"] = "open",
     source: Literal["chat", "forensics"] | None = None,
-    page: int = 1,
-    page_size: int = 50,
+    page: PageNumber = 1,
+    page_size: PageSize = 50,
 ) -> dict[str, Any]:
     """Agents: open (or closed) alerts, blocked before held, newest first. A buyer: the alerts they were asked about."""
     user = require_roles(request, Role.BUYER, *AGENT_ROLES)
@@ -381,7 +381,7 @@ def alert_list(
 
 
 @router.get("/alerts/{alert_id}", response={200: AlertOut, **ERRORS}, summary="One alert with its messages")
-def alert_detail(request: HttpRequest, alert_id: int) -> dict[str, Any]:
+def alert_detail(request: HttpRequest, alert_id: Id) -> dict[str, Any]:
     user = require_roles(request, Role.BUYER, *AGENT_ROLES)
     return alert_out(selectors.alert_get(user, alert_id), user, full=True)
 
@@ -412,7 +412,7 @@ def _agent_detail(request: HttpRequest, alert_id: int) -> dict[str, Any]:
 
 
 @router.post("/alerts/{alert_id}/warn", response={200: AlertOut, **ERRORS}, summary="Warn the seller")
-def alert_warn(request: HttpRequest, alert_id: int, payload: WarnIn) -> dict[str, Any]:
+def alert_warn(request: HttpRequest, alert_id: Id, payload: WarnIn) -> dict[str, Any]:
     agent = require_roles(request, *AGENT_ROLES)
     services.alert_warn_seller(
         alert_id=alert_id,
@@ -429,7 +429,7 @@ def alert_warn(request: HttpRequest, alert_id: int, payload: WarnIn) -> dict[str
     response={200: AlertOut, **ERRORS},
     summary="Mute the seller's chat to this buyer",
 )
-def alert_mute(request: HttpRequest, alert_id: int, payload: MuteIn) -> dict[str, Any]:
+def alert_mute(request: HttpRequest, alert_id: Id, payload: MuteIn) -> dict[str, Any]:
     agent = require_roles(request, *AGENT_ROLES)
     services.alert_mute(
         alert_id=alert_id,
@@ -442,7 +442,7 @@ def alert_mute(request: HttpRequest, alert_id: int, payload: MuteIn) -> dict[str
 
 
 @router.post("/alerts/{alert_id}/unmute", response={200: AlertOut, **ERRORS}, summary="Lift the mute")
-def alert_unmute(request: HttpRequest, alert_id: int) -> dict[str, Any]:
+def alert_unmute(request: HttpRequest, alert_id: Id) -> dict[str, Any]:
     agent = require_roles(request, *AGENT_ROLES)
     services.alert_unmute(alert_id=alert_id, agent=agent, now=timezone.now())
     return _agent_detail(request, alert_id)
@@ -453,7 +453,7 @@ def alert_unmute(request: HttpRequest, alert_id: int) -> dict[str, Any]:
     response={200: AlertOut, **ERRORS},
     summary="Ask the buyer to agree to a complaint",
 )
-def alert_request_consent(request: HttpRequest, alert_id: int, payload: VersionIn) -> dict[str, Any]:
+def alert_request_consent(request: HttpRequest, alert_id: Id, payload: VersionIn) -> dict[str, Any]:
     agent = require_roles(request, *AGENT_ROLES)
     services.alert_request_consent(
         alert_id=alert_id, agent=agent, now=timezone.now(), expected_version=payload.version
@@ -462,7 +462,7 @@ def alert_request_consent(request: HttpRequest, alert_id: int, payload: VersionI
 
 
 @router.post("/alerts/{alert_id}/close", response={200: AlertOut, **ERRORS}, summary="Close the alert")
-def alert_close(request: HttpRequest, alert_id: int, payload: CloseIn) -> dict[str, Any]:
+def alert_close(request: HttpRequest, alert_id: Id, payload: CloseIn) -> dict[str, Any]:
     agent = require_roles(request, *AGENT_ROLES)
     services.alert_close(
         alert_id=alert_id,
@@ -478,7 +478,7 @@ def alert_close(request: HttpRequest, alert_id: int, payload: CloseIn) -> dict[s
 @router.post(
     "/alerts/{alert_id}/consent", response={200: AlertOut, **ERRORS}, summary="The buyer agrees or declines"
 )
-def alert_consent(request: HttpRequest, alert_id: int, payload: ConsentIn) -> dict[str, Any]:
+def alert_consent(request: HttpRequest, alert_id: Id, payload: ConsentIn) -> dict[str, Any]:
     """The buyer's answer: agreeing opens a complaint for them with the alert's messages."""
     buyer = require_roles(request, Role.BUYER)
     alert = services.alert_consent_answer(

@@ -17,6 +17,7 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from reviewshield.accounts.models import User
+from reviewshield.api.bounds import Id, Instant, PageNumber, PageSize
 from reviewshield.api.cases import (
     ERRORS,
     AssignIn,
@@ -195,10 +196,10 @@ def _uploads(files: list[UploadedFile] | None, kind: str, reference: str, descri
 )
 def report_file(
     request: HttpRequest,
-    order_id: Form[int],
+    order_id: Form[Id],
     threat: Form[str],
     demand: Form[str],
-    occurred_at: Form[datetime],
+    occurred_at: Form[Instant],
     narrative: Form[str],
     evidence_kind: Form[str] = "",
     demand_amount: Form[str] = "",
@@ -229,9 +230,9 @@ def report_file(
 def report_list(
     request: HttpRequest,
     status: ReportStatus | None = None,
-    shop_id: int | None = None,
-    page: int = 1,
-    page_size: int = 50,
+    shop_id: Id | None = None,
+    page: PageNumber = 1,
+    page_size: PageSize = 50,
 ) -> Any:
     user = request.auth  # type: ignore[attr-defined]
     qs = selectors.report_list_for_user(user, status=status.value if status else None, shop_id=shop_id)
@@ -256,7 +257,7 @@ def report_list(
     response={200: ReportOut, **ERRORS},
     summary="One extortion report, as your side may see it",
 )
-def report_detail(request: HttpRequest, report_id: int) -> Any:
+def report_detail(request: HttpRequest, report_id: Id) -> Any:
     return _report_out(*_get(request, report_id))
 
 
@@ -267,7 +268,7 @@ def report_detail(request: HttpRequest, report_id: int) -> Any:
 )
 def report_answer(
     request: HttpRequest,
-    report_id: int,
+    report_id: Id,
     text: Form[str],
     version: Form[int | None] = None,
     evidence_kind: Form[str] = "",
@@ -293,7 +294,7 @@ def report_answer(
 )
 def report_evidence_add(
     request: HttpRequest,
-    report_id: int,
+    report_id: Id,
     kind: Form[str],
     reference: Form[str] = "",
     description: Form[str] = "",
@@ -316,7 +317,7 @@ def report_evidence_add(
     response={200: None, **ERRORS},
     summary="Download one evidence file (the other side gets the clean copy, or nothing for agents-only kinds)",
 )
-def report_evidence_file(request: HttpRequest, report_id: int, evidence_id: int, view: bool = False) -> Any:
+def report_evidence_file(request: HttpRequest, report_id: Id, evidence_id: Id, view: bool = False) -> Any:
     item, blob = selectors.evidence_for_user(request.auth, report_id, evidence_id)  # type: ignore[attr-defined]
     return blob_response(blob, filename_stem=f"extortion-evidence-{item.pk}", inline=view)
 
@@ -326,7 +327,7 @@ def report_evidence_file(request: HttpRequest, report_id: int, evidence_id: int,
     response={200: ReportOut, **ERRORS},
     summary="Seller: withdraw the report before a decision",
 )
-def report_withdraw(request: HttpRequest, report_id: int, payload: WithdrawIn) -> Any:
+def report_withdraw(request: HttpRequest, report_id: Id, payload: WithdrawIn) -> Any:
     report = services.report_withdraw(
         report_id=report_id,
         seller=request.auth,  # type: ignore[attr-defined]
@@ -342,7 +343,7 @@ def report_withdraw(request: HttpRequest, report_id: int, payload: WithdrawIn) -
     response={200: ReportOut, **ERRORS},
     summary="Agent: take a report or hand it to another agent",
 )
-def report_assign(request: HttpRequest, report_id: int, payload: AssignIn) -> Any:
+def report_assign(request: HttpRequest, report_id: Id, payload: AssignIn) -> Any:
     report = services.report_assign(
         report_id=report_id,
         agent=request.auth,  # type: ignore[attr-defined]
@@ -364,7 +365,7 @@ class DecisionIn(Schema):
     response={200: ReportOut, **ERRORS},
     summary="Agent: uphold (review marked, buyer struck) or reject the report",
 )
-def report_decide(request: HttpRequest, report_id: int, payload: DecisionIn) -> Any:
+def report_decide(request: HttpRequest, report_id: Id, payload: DecisionIn) -> Any:
     report = services.report_decide(
         report_id=report_id,
         agent=request.auth,  # type: ignore[attr-defined]
@@ -381,7 +382,7 @@ def report_decide(request: HttpRequest, report_id: int, payload: DecisionIn) -> 
     response={200: StrikesOut, **ERRORS},
     summary="Agents: a buyer's strikes from upheld extortion reports",
 )
-def buyer_strikes(request: HttpRequest, buyer_id: int) -> Any:
+def buyer_strikes(request: HttpRequest, buyer_id: Id) -> Any:
     require_roles(request, *AGENT_ROLES)
     if not User.objects.filter(pk=buyer_id).exists():
         raise NotFound()
@@ -403,7 +404,7 @@ class ShopRatingOut(Schema):
     response={200: ShopRatingOut, **ERRORS},
     summary="A shop's reviews and good share, leaving out reviews found to be extortion",
 )
-def rating(request: HttpRequest, shop_id: int) -> Any:
+def rating(request: HttpRequest, shop_id: Id) -> Any:
     # A shop's rating is public on the marketplace: any signed-in caller may read it.
     if not Shop.objects.filter(pk=shop_id).exists():
         raise NotFound()

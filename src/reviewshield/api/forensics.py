@@ -13,6 +13,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema
 
+from reviewshield.api.bounds import Id
 from reviewshield.api.cases import ERRORS
 from reviewshield.forensics.selectors import report_for_user, report_view
 from reviewshield.localtime import iso_local
@@ -55,7 +56,7 @@ class ForensicsOut(Schema):
     response={200: ForensicsOut, **ERRORS},
     summary="The forensic report of the case's phone exports (agents; the buyer of the case sees the summary)",
 )
-def case_forensics(request: HttpRequest, case_id: int) -> dict[str, Any]:
+def case_forensics(request: HttpRequest, case_id: Id) -> dict[str, Any]:
     _case, side, report = report_for_user(request.auth, case_id)  # type: ignore[attr-defined]
     view = report_view(report, side=side)
     for key in ("requested_at", "analysed_at"):

@@ -21,6 +21,7 @@ from ninja import Query, Router, Schema
 from ninja.responses import Status
 
 from reviewshield.accounts.models import Role
+from reviewshield.api.bounds import MAX_ID
 from reviewshield.api.core import ErrorOut, require_roles
 from reviewshield.cases import selectors
 from reviewshield.cases.models import Side
@@ -129,7 +130,7 @@ def _side_for_ref(user: Any, ref: str) -> str:
     """The side from which `user` sees the logged record `ref`; NotFound for outsiders and unknown refs."""
     kind, _, key = ref.partition(":")
     if kind == "chat_evidence":
-        if not (key.isascii() and key.isdigit()):
+        if not (key.isascii() and key.isdigit()) or int(key) > MAX_ID:
             raise NotFound()
         return chat_evidence_side_for_user(user, int(key))
     case_id = (

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
 from reviewshield.accounts.models import Role, User
+from reviewshield.api.bounds import BatchInstant, Id, PageNumber, PageSize
 from reviewshield.api.core import ErrorOut, Page, paginate, require_roles
 from reviewshield.errors import ValidationFailed
 from reviewshield.localtime import to_local
@@ -42,8 +43,8 @@ class OrderIn(Schema):
     title: str = ""
     amount: Decimal
     status: str
-    paid_at: datetime
-    trade_success_at: datetime | None = None
+    paid_at: BatchInstant
+    trade_success_at: BatchInstant | None = None
 
 
 class OrderBatchIn(Schema):
@@ -57,7 +58,7 @@ class ReviewIn(Schema):
     rating: str
     text: str = ""
     anonymous: bool = False
-    posted_at: datetime
+    posted_at: BatchInstant
 
 
 class ReviewBatchIn(Schema):
@@ -250,10 +251,10 @@ def _order_out(order: Order, viewer: User, complaint_window_ends: datetime | Non
 @router.get("/orders", response={200: Page[OrderOut], **ERRORS}, summary="List the orders you may see")
 def orders_list(
     request: HttpRequest,
-    page: int = 1,
-    page_size: int = 20,
+    page: PageNumber = 1,
+    page_size: PageSize = 20,
     platform: str | None = None,
-    shop: int | None = None,
+    shop: Id | None = None,
     buyer: str | None = None,
 ) -> dict[str, Any]:
     """Buyers see their orders, sellers their shops' orders, agents all (filter by platform, shop id, buyer username)."""
@@ -269,7 +270,7 @@ def orders_list(
 
 
 @router.get("/orders/{order_id}", response={200: OrderOut, **ERRORS}, summary="One order you may see")
-def orders_get(request: HttpRequest, order_id: int) -> dict[str, Any]:
+def orders_get(request: HttpRequest, order_id: Id) -> dict[str, Any]:
     """The order, if you may see it; 404 otherwise."""
     user = request.auth  # type: ignore[attr-defined]
     return _orders_out([selectors.order_get(user=user, order_id=order_id)], user)[0]
@@ -277,7 +278,7 @@ def orders_get(request: HttpRequest, order_id: int) -> dict[str, Any]:
 
 @router.get("/shops", response={200: Page[ShopOut], **ERRORS}, summary="List shops")
 def shops_list(
-    request: HttpRequest, page: int = 1, page_size: int = 50, platform: str | None = None
+    request: HttpRequest, page: PageNumber = 1, page_size: PageSize = 50, platform: str | None = None
 ) -> dict[str, Any]:
     """Sellers see their own shops; agents and systems all of them."""
     shops = selectors.shop_list(user=request.auth, platform=platform)  # type: ignore[attr-defined]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema
 
+from reviewshield.api.bounds import Instant
 from reviewshield.api.core import ErrorOut
 from reviewshield.errors import NotFound
 from reviewshield.policy import OrderFacts, UnknownRuleset, assess_filing, local_iso, reason_text
@@ -88,9 +88,9 @@ def ruleset_detail(request: HttpRequest, ruleset_id: str) -> Any:
 
 class ExplainIn(Schema):
     ruleset: str
-    trade_success: datetime
-    filed: datetime
-    notified: datetime | None = None
+    trade_success: Instant
+    filed: Instant
+    notified: Instant | None = None
     channel: str | None = None
     status: str = "trade_success"
 

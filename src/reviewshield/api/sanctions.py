@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
 from typing import Any, Literal
 
 from django.db.models import QuerySet
@@ -15,6 +14,7 @@ from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 
 from reviewshield.accounts.models import Role
+from reviewshield.api.bounds import Id, Instant, PageNumber, PageSize
 from reviewshield.api.core import ErrorOut, Page, paginate, require_roles
 from reviewshield.cases import selectors as case_selectors
 from reviewshield.cases.access import is_agent, is_seller_of_shop
@@ -80,7 +80,7 @@ class ShopStatusOut(Schema):
     response={200: ShopStatusOut, **ERRORS},
     summary="What a shop may do now: hidden? may list? may message? closed? sealed? until when and why",
 )
-def shop_status(request: HttpRequest, shop_id: int) -> Any:
+def shop_status(request: HttpRequest, shop_id: Id) -> Any:
     shop = _shop_for(request, shop_id)
     return selectors.shop_status_out(shop, timezone.now())
 
@@ -105,7 +105,7 @@ class LedgerOut(Schema):
 
 
 @router.get("/shops/{shop_id}/ledger", response={200: LedgerOut, **ERRORS}, summary="A shop's points ledger")
-def shop_ledger(request: HttpRequest, shop_id: int) -> Any:
+def shop_ledger(request: HttpRequest, shop_id: Id) -> Any:
     shop = _shop_for(request, shop_id)
     return selectors.ledger_out(shop)
 
@@ -138,13 +138,13 @@ class ShopBlacklistOut(Schema):
     response={200: ShopBlacklistOut, **ERRORS},
     summary="Why a shop is on the seller credit blacklist, since and until when, and what will list it",
 )
-def shop_blacklist(request: HttpRequest, shop_id: int) -> Any:
+def shop_blacklist(request: HttpRequest, shop_id: Id) -> Any:
     shop = _shop_for(request, shop_id)
     return blacklist.shop_listing_out(shop, timezone.now(), references=True)
 
 
 class ExamIn(Schema):
-    passed_at: datetime | None = None
+    passed_at: Instant | None = None
     reference: str = ""
 
 
@@ -153,7 +153,7 @@ class ExamIn(Schema):
     response={201: ShopStatusOut, **ERRORS},
     summary="Record that the seller passed the rules exam (agents, the marketplace)",
 )
-def exam_record(request: HttpRequest, shop_id: int, payload: ExamIn) -> Any:
+def exam_record(request: HttpRequest, shop_id: Id, payload: ExamIn) -> Any:
     user = require_roles(request, *MARKETPLACE_ROLES)
     now = timezone.now()
     services.exam_record(
@@ -179,9 +179,9 @@ class CompensationOut(Schema):
 
 class CompensationQuery(Schema):
     status: Literal["due", "paid", "reversed"] | None = None
-    shop: int | None = None
-    page: int = 1
-    page_size: int = 50
+    shop: Id | None = None
+    page: PageNumber = 1
+    page_size: PageSize = 50
 
 
 def _compensations(request: HttpRequest, q: CompensationQuery) -> QuerySet[Compensation]:
@@ -243,7 +243,7 @@ class PaidIn(Schema):
     response={200: CompensationOut, **ERRORS},
     summary="Mark a compensation paid (the marketplace, agents)",
 )
-def compensation_paid(request: HttpRequest, compensation_id: int, payload: PaidIn) -> Any:
+def compensation_paid(request: HttpRequest, compensation_id: Id, payload: PaidIn) -> Any:
     user = require_roles(request, *MARKETPLACE_ROLES)
     comp = services.compensation_mark_paid(
         compensation_id=compensation_id,
@@ -280,7 +280,7 @@ class AppealIn(Schema):
     response={201: AppealOut, **ERRORS},
     summary="Appeal a decision (buyer or seller, within the ruleset's window); add files with the evidence endpoint",
 )
-def appeal_file(request: HttpRequest, case_id: int, payload: AppealIn) -> Any:
+def appeal_file(request: HttpRequest, case_id: Id, payload: AppealIn) -> Any:
     limit_request(request, "appeal_file")
     appeal = appeals.appeal_file(
         case_id=case_id, user=request.auth, reasons=payload.reasons, now=timezone.now()
@@ -291,7 +291,7 @@ def appeal_file(request: HttpRequest, case_id: int, payload: AppealIn) -> Any:
 @router.get(
     "/cases/{case_id}/appeals", response={200: list[AppealOut], **ERRORS}, summary="Appeals on a complaint"
 )
-def appeal_list_for_case(request: HttpRequest, case_id: int) -> Any:
+def appeal_list_for_case(request: HttpRequest, case_id: Id) -> Any:
     case, side = case_selectors.case_get_for_user(request.auth, case_id)  # type: ignore[attr-defined]
     now = timezone.now()
     out = [selectors.appeal_out(a, now) for a in case.appeals.order_by("filed_at")]
@@ -305,8 +305,8 @@ def appeal_list_for_case(request: HttpRequest, case_id: int) -> Any:
 
 class AppealQueueQuery(Schema):
     status: Literal["pending", "decided"] = "pending"
-    page: int = 1
-    page_size: int = 50
+    page: PageNumber = 1
+    page_size: PageSize = 50
 
 
 @router.get(
@@ -342,7 +342,7 @@ class AppealDecisionIn(Schema):
     response={200: AppealOut, **ERRORS},
     summary="Decide an appeal (a senior agent who did not make the first decision)",
 )
-def appeal_decide(request: HttpRequest, appeal_id: int, payload: AppealDecisionIn) -> Any:
+def appeal_decide(request: HttpRequest, appeal_id: Id, payload: AppealDecisionIn) -> Any:
     appeal = appeals.appeal_decide(
         appeal_id=appeal_id,
         senior=request.auth,  # type: ignore[attr-defined]

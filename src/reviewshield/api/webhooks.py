@@ -13,6 +13,7 @@ from django.utils import timezone
 from ninja import Router, Schema
 
 from reviewshield.accounts.models import Role
+from reviewshield.api.bounds import Id, PageNumber, PageSize
 from reviewshield.api.core import ErrorOut, Page, paginate, require_roles
 from reviewshield.localtime import iso_local
 from reviewshield.webhooks.models import WebhookDelivery
@@ -27,7 +28,7 @@ class DeliveryOut(Schema):
     id: int
     event_id: str  # the id receivers saw in X-ReviewShield-Delivery
     event: str
-    endpoint_id: int
+    endpoint_id: Id
     endpoint: str
     status: Literal["pending", "delivered", "dead"]
     attempts: int
@@ -72,8 +73,8 @@ def delivery_list(
     request: HttpRequest,
     status: Literal["pending", "delivered", "dead"] | None = None,
     event: str | None = None,
-    page: int = 1,
-    page_size: int = 50,
+    page: PageNumber = 1,
+    page_size: PageSize = 50,
 ) -> Any:
     require_roles(request, Role.AGENT, Role.SENIOR_AGENT, Role.ADMIN)
     items, count, page, page_size = paginate(
@@ -87,6 +88,6 @@ def delivery_list(
     response={200: DeliveryOut, **ERRORS},
     summary="Make a delivered, given-up or pending delivery due again now (admins)",
 )
-def delivery_replay(request: HttpRequest, delivery_id: int) -> Any:
+def delivery_replay(request: HttpRequest, delivery_id: Id) -> Any:
     delivery = webhook_replay(delivery_id=delivery_id, user=request.auth, now=timezone.now())  # type: ignore[attr-defined]
     return _out(delivery)

@@ -255,6 +255,14 @@ def case_file(
             order = _order_for_filing(order_id)
             if order is None:
                 raise NotFound(_("There is no such order."))
+            if occurred_at < order.paid_at:
+                # Harassment after an honest review cannot come before the order was paid: a wrong
+                # date, which would also mislead the agent reading the timeline.
+                problem = str(
+                    _("The harassment cannot have happened before the order was paid (%(paid_at)s).")
+                    % {"paid_at": format_local(order.paid_at)}
+                )
+                raise ValidationFailed(problem, details={"occurred_at": problem})
             link = (
                 _link_usable(link_token, buyer=buyer, order=order, now=now, lock=True) if link_token else None
             )

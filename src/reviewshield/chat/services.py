@@ -36,7 +36,7 @@ from reviewshield.errors import Conflict, InvalidTransition, NotFound, Validatio
 from reviewshield.evidence.log import log_enqueue
 from reviewshield.localtime import to_local
 from reviewshield.marketplace.models import Order, Platform, Shop
-from reviewshield.marketplace.services import member_key
+from reviewshield.marketplace.services import implausible_time, member_key
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def _problem(errors: list[dict[str, str]], field_name: str, reason: Any) -> None
 
 
 def _clean_messages(
-    messages: Sequence[IncomingMessage], errors: list[dict[str, str]]
+    messages: Sequence[IncomingMessage], errors: list[dict[str, str]], now: datetime
 ) -> list[IncomingMessage]:
     cleaned = []
     for n, m in enumerate(messages):
@@ -93,6 +93,8 @@ def _clean_messages(
                 f"{where}.sent_at",
                 _("Give the time with its UTC offset, for example 2026-09-25T10:00:00+08:00."),
             )
+        elif reason := implausible_time(m.sent_at, now):
+            _problem(errors, f"{where}.sent_at", reason)
         if len(m.text) > MAX_TEXT:
             _problem(errors, f"{where}.text", _("At most %(limit)d characters.") % {"limit": MAX_TEXT})
         hashes = [h.strip().lower() for h in m.attachment_hashes]
@@ -178,7 +180,7 @@ def chat_messages_push(
     conversation_id = conversation_id.strip()
     if not conversation_id or len(conversation_id) > 100:
         _problem(errors, "conversation_id", _("A conversation id has 1 to 100 characters."))
-    cleaned = _clean_messages(messages, errors)
+    cleaned = _clean_messages(messages, errors, now)
     parties = _parties(
         platform=platform, shop_id=shop_id, buyer_id=buyer_id, order_id=order_id, errors=errors
     )

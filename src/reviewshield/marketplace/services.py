@@ -26,6 +26,7 @@ from reviewshield.accounts.models import Role, User
 from reviewshield.deadlines.models import Deadline
 from reviewshield.deadlines.scheduling import deadline_schedule, deadlines_cancel
 from reviewshield.errors import ValidationFailed
+from reviewshield.localtime import BUSINESS_TZ, format_local
 from reviewshield.marketplace.models import Order, OrderStatus, Platform, Rating, Review, Shop
 from reviewshield.policy import UnknownRuleset, WorkCalendar, window_end
 from reviewshield.policystore.services import ruleset_registry, work_calendar
@@ -35,6 +36,11 @@ logger = logging.getLogger(__name__)
 AUTOMATIC_REVIEW = "review.automatic"
 # Used only when no ruleset of the platform is in force yet (PRODUCT.md: 15 days after trade success).
 FALLBACK_REVIEW_WINDOW = timedelta(days=15)
+# The marketplace records its times as things happen: one before its platforms existed, or further
+# ahead of our clock than clock drift explains, is a broken feed (a wrong year, a time zone lost)
+# that would put deadlines in another century.
+EARLIEST_MARKETPLACE_TIME = datetime(2000, 1, 1, tzinfo=BUSINESS_TZ)
+MARKETPLACE_CLOCK_AHEAD = timedelta(days=1)
 
 PLATFORMS = (
     ("taobao", "淘宝", "Taobao"),
@@ -76,13 +82,28 @@ def _is_aware(value: datetime) -> bool:
     return value.tzinfo is not None and value.utcoffset() is not None
 
 
-def _check_instant(problems: _Problems, field_name: str, value: datetime | None) -> bool:
+def implausible_time(value: datetime, now: datetime) -> str | None:
+    """Why the aware `value` cannot be a time the marketplace recorded by `now`, or None."""
+    if value < EARLIEST_MARKETPLACE_TIME:
+        return _("A marketplace time cannot be before the year 2000; check the date.")
+    if value > now + MARKETPLACE_CLOCK_AHEAD:
+        return _("This time is more than a day after now (%(now)s); check the date and the time zone.") % {
+            "now": format_local(now)
+        }
+    return None
+
+
+def _check_instant(problems: _Problems, field_name: str, value: datetime | None, now: datetime) -> bool:
     if value is None:
         return False
     if not _is_aware(value):
         problems.add(
             field_name, _("Give the time with its UTC offset, for example 2026-09-25T10:00:00+08:00.")
         )
+        return False
+    reason = implausible_time(value, now)
+    if reason:
+        problems.add(field_name, reason)
         return False
     return True
 
@@ -296,10 +317,10 @@ def order_upsert(
             _("Unknown status “%(status)s”; use one of: %(choices)s.")
             % {"status": status, "choices": ", ".join(OrderStatus.values)},
         )
-    paid_ok = _check_instant(problems, "paid_at", paid_at)
+    paid_ok = _check_instant(problems, "paid_at", paid_at, now)
     if paid_at is None:
         problems.add("paid_at", _("The payment time is missing."))
-    success_ok = _check_instant(problems, "trade_success_at", trade_success_at)
+    success_ok = _check_instant(problems, "trade_success_at", trade_success_at, now)
     if status == OrderStatus.TRADE_SUCCESS and trade_success_at is None:
         problems.add("trade_success_at", _("An order in trade success needs its trade-success time."))
     if status != OrderStatus.TRADE_SUCCESS and status in OrderStatus.values and trade_success_at is not None:
@@ -437,7 +458,7 @@ def review_upsert(
         )
     if posted_at is None:
         problems.add("posted_at", _("The time the review was posted is missing."))
-    posted_ok = _check_instant(problems, "posted_at", posted_at)
+    posted_ok = _check_instant(problems, "posted_at", posted_at, now)
     problems.raise_if_any()
 
     # The order row lock serialises this with the automatic-review handler.
