@@ -31,6 +31,7 @@ from reviewshield.web.common import (
     evidence_add,
     evidence_file,
     evidence_rows,
+    form_refusal,
     only_for,
     posted_version,
 )
@@ -101,10 +102,7 @@ def complain(request: HttpRequest, order_id: int, link_token: str | None = None)
         except LinkInvalid as exc:
             return render(request, "web/buyer/link_invalid.html", {"message": str(exc.message)}, status=410)
         except ValidationFailed as exc:
-            for field, problem in exc.details.items():
-                form.add_error(field if field in form.fields else None, str(problem))
-            if not exc.details:
-                form.add_error(None, str(exc.message))
+            form_refusal(form, exc)
         else:
             messages.success(
                 request,

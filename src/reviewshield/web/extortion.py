@@ -33,7 +33,14 @@ from reviewshield.evidence.downloads import blob_response
 from reviewshield.extortion import selectors, services
 from reviewshield.extortion.models import ExtortionEvidence, ExtortionReport, ReportStatus, Threat
 from reviewshield.marketplace.selectors import shop_rating
-from reviewshield.web.common import evidence_add, evidence_rows, only_for, posted_version, refusal_text
+from reviewshield.web.common import (
+    evidence_add,
+    evidence_rows,
+    form_refusal,
+    only_for,
+    posted_version,
+    refusal_text,
+)
 from reviewshield.web.forms import EvidenceForm, IncidentForm, uploads_from
 from reviewshield.web.templatetags.rs import local
 
@@ -173,13 +180,8 @@ def seller_file(request: HttpRequest) -> HttpResponse:
                     files=form.uploads(),
                     now=timezone.now(),
                 )
-            except ValidationFailed as exc:
-                for field, problem in exc.details.items():
-                    form.add_error(field if field in form.fields else None, str(problem))
-                if not exc.details:
-                    form.add_error(None, str(exc.message))
             except ReviewShieldError as exc:
-                form.add_error(None, refusal_text(exc))
+                form_refusal(form, exc)
             else:
                 messages.success(
                     request,

@@ -105,3 +105,10 @@ def measure_label(measure: str) -> str:
     from reviewshield.web.labels import MEASURE_LABELS
 
     return str(MEASURE_LABELS.get(measure, measure))
+
+
+@register.filter
+def ruleset_label(ruleset_id: str) -> str:
+    from reviewshield.web.labels import ruleset_label as label
+
+    return label(ruleset_id)
