@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -232,3 +232,35 @@ def next_or(request: HttpRequest, default: str) -> str:
     if back.startswith("/") and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         return back
     return default
+
+
+def confirmed(
+    request: HttpRequest,
+    *,
+    title: str,
+    consequence: str,
+    confirm_label: str,
+    keep_label: str,
+    back: str,
+    carried: dict[str, str],
+) -> HttpResponse | None:
+    """None when the person confirmed a destructive step; else the page that asks them first.
+
+    The step's form posts here without `confirm`; the page posts the same fields again with
+    `confirm=yes` — a plain form, so it works without JavaScript. `back` is where “keep” leads.
+    """
+    if request.POST.get("confirm") == "yes":
+        return None
+    return render(
+        request,
+        "web/confirm.html",
+        {
+            "title": title,
+            "consequence": consequence,
+            "confirm_label": confirm_label,
+            "keep_label": keep_label,
+            "back": back,
+            "action": request.path,
+            "carried": carried,
+        },
+    )

@@ -34,6 +34,7 @@ from reviewshield.extortion import selectors, services
 from reviewshield.extortion.models import ExtortionEvidence, ExtortionReport, ReportStatus, Threat
 from reviewshield.marketplace.selectors import shop_rating
 from reviewshield.web.common import (
+    confirmed,
     evidence_add,
     evidence_rows,
     form_refusal,
@@ -229,6 +230,17 @@ def seller_evidence_file(request: HttpRequest, report_id: int, evidence_id: int)
 @seller_only
 def seller_withdraw(request: HttpRequest, report_id: int) -> HttpResponse:
     report = _report_for(request, report_id, Side.SELLER)
+    ask = confirmed(
+        request,
+        title=_("Withdraw report %(reference)s?") % {"reference": report.reference},
+        consequence=_("The report ends now and the buyer is told. A withdrawn report cannot be reopened."),
+        confirm_label=_("Yes, withdraw the report"),
+        keep_label=_("No, keep the report"),
+        back=reverse("web:seller_extortion_report", args=[report.pk]),
+        carried={"reason": request.POST.get("reason", ""), "version": request.POST.get("version", "")},
+    )
+    if ask is not None:
+        return ask
     try:
         services.report_withdraw(
             report_id=report.pk,
