@@ -42,7 +42,7 @@ from reviewshield.web.common import (
     posted_version,
     refusal_text,
 )
-from reviewshield.web.forms import EvidenceForm, IncidentForm, uploads_from
+from reviewshield.web.forms import EvidenceForm, IncidentForm, LimitedText, uploads_from
 from reviewshield.web.templatetags.rs import local
 
 seller_only = only_for(lambda user: user.role == Role.SELLER)
@@ -122,9 +122,11 @@ class ReportForm(IncidentForm):
         widget=forms.RadioSelect,
         error_messages={"required": gettext_lazy("Choose what the buyer threatened.")},
     )
-    demand = forms.CharField(
+    demand = LimitedText(
+        "demand",
+        field_id="id_demand",
+        rows=2,
         label=gettext_lazy("What did the buyer demand?"),
-        max_length=services.MAX_DEMAND,
         error_messages={"required": gettext_lazy("Say what the buyer demanded.")},
     )
     demand_amount = forms.DecimalField(
