@@ -76,7 +76,7 @@ def test_the_permission_opens_and_closes_the_chat_for_the_agent(scene):
     page = agent.get(f"/agent/cases/{case.pk}/chat/").content.decode()
     assert "Your parcel shipped today." in page and "Leave me alone." in page
 
-    as_user(cast.bob).post(f"/cases/{case.pk}/chat/permission/", {"grant": "no"})
+    as_user(cast.bob).post(f"/cases/{case.pk}/chat/permission/", {"grant": "no", "confirm": "yes"})
     assert agent.get(f"/agent/cases/{case.pk}/chat/").status_code == 403
     assert ChatPermission.objects.filter(case=case).count() == 1  # the revoked one stays recorded
 

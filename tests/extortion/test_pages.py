@@ -214,11 +214,15 @@ def test_the_seller_withdraws_and_adds_evidence_while_open(cast):
     )
     assert "1 file added to the evidence." in text_of(res) and "more.png" in text_of(res)
     res = seller.post(
-        f"/seller/extortion/{report.pk}/withdraw/", {"version": report.version + 1}, follow=True
+        f"/seller/extortion/{report.pk}/withdraw/",
+        {"version": report.version + 1, "confirm": "yes"},
+        follow=True,
     )
     assert "Someone else changed this report first." in text_of(res)
     report.refresh_from_db()
-    res = seller.post(f"/seller/extortion/{report.pk}/withdraw/", {"version": report.version}, follow=True)
+    res = seller.post(
+        f"/seller/extortion/{report.pk}/withdraw/", {"version": report.version, "confirm": "yes"}, follow=True
+    )
     assert "The report was withdrawn; the buyer was told." in text_of(res)
     assert ExtortionReport.objects.get(pk=report.pk).status == ReportStatus.WITHDRAWN
     assert 'name="reason"' not in text_of(res)  # nothing left to withdraw

@@ -134,7 +134,7 @@ def test_accept_a_settlement_and_withdraw_from_the_case_page(cast, at_now):
     as_user(cast.bob).post(f"/cases/{case.pk}/settlement/", {"accept": "no"})
     case.refresh_from_db()
     assert case.status == CaseStatus.AWAITING_DECISION
-    as_user(cast.bob).post(f"/cases/{case.pk}/withdraw/", {"reason": "Sorted out"})
+    as_user(cast.bob).post(f"/cases/{case.pk}/withdraw/", {"reason": "Sorted out", "confirm": "yes"})
     case.refresh_from_db()
     assert case.status == CaseStatus.WITHDRAWN
 
@@ -144,7 +144,9 @@ def test_stale_version_shows_a_clear_message(cast, at_now):
     case = services.case_file(
         buyer=cast.bob, order_id=order.pk, harassment_types=["other"], occurred_at=NOW, narrative="x", now=NOW
     )
-    res = as_user(cast.bob).post(f"/cases/{case.pk}/withdraw/", {"version": "0"}, follow=True)
+    res = as_user(cast.bob).post(
+        f"/cases/{case.pk}/withdraw/", {"version": "0", "confirm": "yes"}, follow=True
+    )
     assert "changed this case first" in res.content.decode()
     case.refresh_from_db()
     assert case.status == CaseStatus.AWAITING_RESPONSE

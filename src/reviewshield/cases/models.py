@@ -44,6 +44,13 @@ class ResponseKind(models.TextChoices):
     NO_ANSWER = "no_answer", _("No answer in time")
 
 
+class DecisionOutcome(models.TextChoices):
+    """What an agent decides on a complaint (and on an extortion report)."""
+
+    UPHOLD = "uphold", _("Uphold")
+    REJECT = "reject", _("Reject")
+
+
 class Tier(models.TextChoices):
     ORDINARY = "ordinary", _("Ordinary")
     SERIOUS = "serious", _("Serious")

@@ -30,9 +30,11 @@ from reviewshield.cases.models import (
     Case,
     CaseEvidence,
     CaseStatus,
+    DecisionOutcome,
     HarassmentType,
     ResponseKind,
     Side,
+    Tier,
 )
 from reviewshield.cases.transitions import case_touch, case_transition, next_deadline
 from reviewshield.deadlines.scheduling import deadline_schedule, deadlines_cancel, deadlines_schedule
@@ -47,8 +49,9 @@ from reviewshield.errors import (
 )
 from reviewshield.evidence.intake import Prepared, Upload, evidence_intake, evidence_item_create
 from reviewshield.forensics.services import PHONE_EXPORT, forensics_request
+from reviewshield.freetext import LIMITS, text_check, text_checked
 from reviewshield.localtime import format_local
-from reviewshield.marketplace.models import Order, Shop
+from reviewshield.marketplace.models import Order, Platform, Shop
 from reviewshield.outbox.services import notify
 from reviewshield.policy import OrderFacts, Ruleset, assess_filing, window_end
 from reviewshield.policystore.services import ruleset_registry, work_calendar
@@ -59,7 +62,7 @@ from reviewshield.sanctions.services import sanctions_sync
 from reviewshield.webhooks.models import WebhookEndpoint
 from reviewshield.webhooks.services import webhook_emit_many, webhook_endpoints
 
-MAX_NARRATIVE = 5000
+MAX_NARRATIVE = LIMITS["narrative"]
 # Deadline kinds this module schedules; handlers live in `cases.handlers`.
 RESPOND = "case.respond_by"
 SETTLEMENT_REPLY = "case.settlement_reply_by"
@@ -67,23 +70,30 @@ HANDLE = "case.handle_by"
 DECIDE = "case.decide_by"
 
 
+# One sentence per reason a filing is refused (`details.reason` keeps the code for programs).
+NOT_ELIGIBLE_MESSAGES = {
+    "excluded_channel": _(
+        "This is a %(channel)s order. The harassment complaint of these rules does not cover it; "
+        "please contact the platform's customer service."
+    ),
+    "not_trade_success": _(
+        "A complaint can be filed only after the order reaches “trade success”. This order is not there yet."
+    ),
+    "window_passed": _(
+        "The complaint window for this order ended at %(window_end)s. An agent can still open an assisted "
+        "complaint for you: contact customer service. If you are in danger, call the police (110)."
+    ),
+    "already_open": _("There is already an open complaint (%(reference)s) for this order."),
+    "not_your_order": _("This order is not yours, so you cannot complain about it."),
+}
+
+
 def _refusal(code: str, params: dict[str, Any]) -> NotEligible:
-    messages = {
-        "excluded_channel": _(
-            "This is a %(channel)s order. The harassment complaint of these rules does not cover it; "
-            "please contact the platform's customer service."
-        ),
-        "not_trade_success": _(
-            "A complaint can be filed only after the order reaches “trade success”. This order is not there yet."
-        ),
-        "window_passed": _(
-            "The complaint window for this order ended at %(window_end)s. An agent can still open an assisted "
-            "complaint for you: contact customer service. If you are in danger, call the police (110)."
-        ),
-        "already_open": _("There is already an open complaint (%(reference)s) for this order."),
-        "not_your_order": _("This order is not yours, so you cannot complain about it."),
-    }
-    return NotEligible(messages[code] % params, details={"reason": code, **params})
+    shown = dict(params)
+    if "channel" in shown:  # the channel's name (天猫 / Tmall), not its code
+        platform = Platform.objects.filter(code=shown["channel"]).first()
+        shown["channel"] = platform.name if platform else shown["channel"]
+    return NotEligible(NOT_ELIGIBLE_MESSAGES[code] % shown, details={"reason": code, **params})
 
 
 def ruleset_for(order: Order, *, filed_at: datetime) -> Ruleset:
@@ -107,10 +117,9 @@ def _clean_filing(
         errors["occurred_at"] = str(_("Give the time with its time zone."))
     elif occurred_at > now + timedelta(minutes=5):
         errors["occurred_at"] = str(_("The time it happened cannot be in the future."))
-    if not narrative.strip():
-        errors["narrative"] = str(_("Describe what happened."))
-    elif len(narrative) > MAX_NARRATIVE:
-        errors["narrative"] = str(_("Keep the description under %(n)d characters.") % {"n": MAX_NARRATIVE})
+    text_check(
+        narrative, text="narrative", field="narrative", errors=errors, required=_("Describe what happened.")
+    )
     if errors:
         raise ValidationFailed(details=errors)
     return kinds
@@ -365,9 +374,14 @@ def case_answer(
 ) -> Case:
     """The seller's answer within the window: A (settlement proposal) or B (defence)."""
     if kind not in (ResponseKind.SETTLEMENT, ResponseKind.DEFENCE):
-        raise ValidationFailed(details={"kind": str(_("Answer with “settlement” (A) or “defence” (B)."))})
-    if not text.strip():
-        raise ValidationFailed(details={"text": str(_("Write your proposal or explanation."))})
+        raise ValidationFailed(
+            details={
+                "kind": str(
+                    _("Choose how you answer: A, settle with the buyer, or B, defend with an explanation.")
+                )
+            }
+        )
+    text = text_checked(text, text="answer", field="text", required=_("Write your proposal or explanation."))
     # The buyer's data are masked in the seller's files: read only when there are files.
     buyer = _case_buyer(case_id) if files else None
     with _evidence_intake(files, side=Side.SELLER, buyer=buyer) as prepared, transaction.atomic():
@@ -379,7 +393,7 @@ def case_answer(
                 details={"respond_by": case.respond_by.isoformat()},
             )
         ruleset = ruleset_registry().get(case.ruleset_id)
-        updates: dict[str, Any] = {"response": kind, "response_text": text.strip(), "responded_at": now}
+        updates: dict[str, Any] = {"response": kind, "response_text": text, "responded_at": now}
         if kind == ResponseKind.SETTLEMENT:
             reply = window_end(ruleset.windows["settlement_reply"], now, work_calendar())
             updates["settlement_reply_by"] = reply.at
@@ -440,6 +454,7 @@ def case_withdraw(
     *, case_id: int, buyer: User, reason: str, now: datetime, expected_version: int | None = None
 ) -> Case:
     """The buyer ends the complaint before a decision."""
+    reason = text_checked(reason, text="withdrawal_reason", field="reason")
     with transaction.atomic():
         case, _side = case_lock_for(case_id, buyer, Side.BUYER)
         if case.status == CaseStatus.UPHELD:
@@ -458,7 +473,7 @@ def case_withdraw(
             now=now,
             expected_version=expected_version if expected_version is not None else case.version,
             updates={"withdrawn_at": now},
-            data={"reason": reason.strip()[:1000]},
+            data={"reason": reason},
         )
         deadlines_cancel(now=now, case=case)
         notify(recipients=_sellers(case), kind="case.withdrawn", case=case, now=now)
@@ -522,17 +537,22 @@ def case_decide(
 ) -> Case:
     """Reject, or uphold at a tier of the case's ruleset; records the points and money it assigns."""
     errors: dict[str, str] = {}
-    if outcome not in ("uphold", "reject"):
-        errors["outcome"] = str(_("Choose “uphold” or “reject”."))
-    if not reasons.strip():
-        errors["reasons"] = str(_("Write the reasons for the decision; both sides will read them."))
+    if outcome not in DecisionOutcome.values:
+        errors["outcome"] = str(_("Choose whether to uphold or to reject the complaint."))
+    reasons = text_check(
+        reasons,
+        text="decision_reasons",
+        field="reasons",
+        errors=errors,
+        required=_("Write the reasons for the decision; both sides will read them."),
+    )
     if errors:
         raise ValidationFailed(details=errors)
     with transaction.atomic():
         case, _side = case_lock_for(case_id, agent, Side.AGENT)
         ruleset = ruleset_registry().get(case.ruleset_id)
         updates: dict[str, Any] = {
-            "decision_reasons": reasons.strip(),
+            "decision_reasons": reasons,
             "decided_at": now,
             "decided_by": agent,
         }
@@ -545,8 +565,12 @@ def case_decide(
                 raise ValidationFailed(
                     details={
                         "tier": str(
-                            _("Choose one of the tiers of %(ruleset)s: %(tiers)s.")
-                            % {"ruleset": ruleset.id, "tiers": ", ".join(ruleset.tiers)}
+                            _("Choose one of the severities these rules allow: %(tiers)s.")
+                            % {
+                                "tiers": ", ".join(
+                                    str(Tier(t).label) for t in ruleset.tiers if t in Tier.values
+                                )
+                            }
                         )
                     }
                 )
@@ -656,10 +680,12 @@ def assisted_link_issue(
     """An agent lets a buyer outside the window file: a single-use link; returns it with its secret token."""
     if not access.is_agent(agent):
         raise PermissionDenied(_("Only agents can issue assisted filing links."))
-    if not reason.strip():
-        raise ValidationFailed(
-            details={"reason": str(_("Record why the buyer may file outside the window."))}
-        )
+    reason = text_checked(
+        reason,
+        text="assisted_reason",
+        field="reason",
+        required=_("Record why the buyer may file outside the window."),
+    )
     with transaction.atomic():
         order = Order.objects.select_related("buyer").filter(pk=order_id).first()
         if order is None:
@@ -677,7 +703,7 @@ def assisted_link_issue(
             order=order,
             buyer=order.buyer,
             issued_by=agent,
-            reason=reason.strip(),
+            reason=reason,
             issued_at=now,
             expires_at=expires,
         )

@@ -39,6 +39,7 @@ from reviewshield.errors import (
     ValidationFailed,
 )
 from reviewshield.evidence.log import log_enqueue, log_enqueue_many
+from reviewshield.freetext import LIMITS, text_checked
 from reviewshield.localtime import format_local, to_local
 from reviewshield.marketplace.models import Order, Review, Shop
 from reviewshield.outbox.services import notify
@@ -73,7 +74,7 @@ HARASSMENT_FOR = {
     "call_flood": HarassmentType.PHONE_SMS_BOMBING,
     "late_night": HarassmentType.PHONE_SMS_BOMBING,
 }
-MAX_NOTE = 2000
+MAX_NOTE = LIMITS["agent_note"]
 
 
 def _new_reference(now: datetime) -> str:
@@ -400,11 +401,7 @@ def alert_warn_seller(
     *, alert_id: int, agent: User, message: str, now: datetime, expected_version: int | None = None
 ) -> Alert:
     """Send the shop's sellers a warning about their messages to this buyer (the buyer is not named)."""
-    message = message.strip()
-    if len(message) > MAX_NOTE:
-        raise ValidationFailed(
-            details={"message": str(_("Keep the text under %(n)d characters.") % {"n": MAX_NOTE})}
-        )
+    message = text_checked(message, text="agent_note", field="message")
     with transaction.atomic():
         alert = _agent_lock(alert_id, agent)
         _transition(
@@ -437,6 +434,7 @@ def alert_mute(
     *, alert_id: int, agent: User, reason: str, now: datetime, expected_version: int | None = None
 ) -> ChatMute:
     """Mute the seller's chat to this buyer: every seller message to them is blocked until lifted."""
+    reason = text_checked(reason, text="agent_note", field="reason")
     with transaction.atomic():
         alert = _agent_lock(alert_id, agent)
         if ChatMute.objects.filter(
@@ -451,7 +449,7 @@ def alert_mute(
                     alert=alert,
                     muted_by=agent,
                     muted_at=now,
-                    reason=reason.strip()[:MAX_NOTE],
+                    reason=reason,
                 )
         except IntegrityError as exc:  # another agent muted the pair at the same moment
             raise InvalidTransition(_("The seller's chat to this buyer is already muted.")) from exc
@@ -629,13 +627,12 @@ def alert_close(
     """Close an alert as handled (warned, muted …) or as a false alarm, with a note."""
     if outcome not in (Outcome.HANDLED, Outcome.FALSE_ALARM):
         raise ValidationFailed(details={"outcome": str(_("Choose handled or false alarm."))})
-    note = note.strip()
-    if outcome == Outcome.FALSE_ALARM and not note:
-        raise ValidationFailed(details={"note": str(_("Say why this is a false alarm."))})
-    if len(note) > MAX_NOTE:
-        raise ValidationFailed(
-            details={"note": str(_("Keep the text under %(n)d characters.") % {"n": MAX_NOTE})}
-        )
+    note = text_checked(
+        note,
+        text="agent_note",
+        field="note",
+        required=_("Say why this is a false alarm.") if outcome == Outcome.FALSE_ALARM else None,
+    )
     with transaction.atomic():
         alert = _agent_lock(alert_id, agent)
         return _transition(

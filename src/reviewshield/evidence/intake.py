@@ -26,15 +26,22 @@ from typing import Any, TypeVar
 import magic
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from reviewshield.errors import EvidenceRejected
 from reviewshield.evidence import clamd
 from reviewshield.evidence.blobs import Staged, blob_rows, blobs_staged
 from reviewshield.evidence.kinds import (
+    AUDIO,
+    CSV,
+    DANGEROUS,
     IMAGES,
     MARKUP_LOOKBEHIND,
     PDF,
+    TEXT,
+    VIDEO,
+    XML,
     Kind,
     Refusal,
     Shown,
@@ -44,6 +51,7 @@ from reviewshield.evidence.kinds import (
     markup_found,
 )
 from reviewshield.evidence.models import EvidenceKind
+from reviewshield.freetext import text_checked
 from reviewshield.privacy.masking import BuyerData, mask_personal_data
 
 try:  # HEIC/HEIF, the iPhone's photo format; without it those photos are refused as unreadable
@@ -226,6 +234,7 @@ def evidence_prepare(upload: Upload, *, side: str, buyer_private: BuyerData) -> 
     """
     kinds = current_kinds()
     name = display_name(upload.name)
+    description = text_checked(upload.description, text="evidence_description", field="description")
     temps: list[str] = []
     try:
         kind = kinds.get(upload.kind)
@@ -256,7 +265,7 @@ def evidence_prepare(upload: Upload, *, side: str, buyer_private: BuyerData) -> 
         return Prepared(
             kind=upload.kind,
             name=name,
-            description=upload.description.strip()[:500],
+            description=description,
             reference=upload.reference.strip()[:64],
             original=original,
             clean=clean,
@@ -335,37 +344,64 @@ def kind_label(code: str) -> str:
         return code
 
 
+# One sentence per refusal code of `kinds.judge` and of the checks here, naming the file and why.
+REFUSAL_MESSAGES = {
+    "unknown_kind": gettext_lazy("“%(kind)s” is not a kind of evidence ReviewShield takes."),
+    "reference_missing": gettext_lazy("%(kind)s needs its waybill number."),
+    "empty": gettext_lazy("The file %(name)s is empty."),
+    "too_large": gettext_lazy(
+        "The file %(name)s is larger than %(max_mb)s MB, the limit for this kind of evidence."
+    ),
+    "dangerous_type": gettext_lazy(
+        "The file %(name)s is %(type)s, which could run code or hide other files, so it is "
+        "refused. Send a photo, screenshot, PDF, recording or video instead."
+    ),
+    "type_not_allowed": gettext_lazy("The file %(name)s is %(type)s, which is not accepted as %(kind)s."),
+    "markup": gettext_lazy(
+        "The file %(name)s looks like an image or a PDF but contains web-page code or a script "
+        "(%(found)s), so it is refused."
+    ),
+    "image_bomb": gettext_lazy(
+        "The image %(name)s has too many pixels to open safely (%(pixels)s; at most %(max)s), so it is refused."
+    ),
+    "unreadable_image": gettext_lazy("The image %(name)s cannot be read; it may be damaged or not an image."),
+    "unreadable_text": gettext_lazy("The text file %(name)s is neither UTF-8 nor GB18030 text."),
+    "virus": gettext_lazy("The virus scan found %(signature)s in %(name)s, so it is refused."),
+    "scan_failed": gettext_lazy(
+        "The virus scan could not check %(name)s, so it is refused for now. Please try again later."
+    ),
+}
+
+# What a sniffed type is, in words a person knows (the type itself is a code for programs).
+_TYPE_WORDS: list[tuple[frozenset[str], Any]] = [
+    (IMAGES, gettext_lazy("an image")),
+    (PDF, gettext_lazy("a PDF document")),
+    (AUDIO, gettext_lazy("a sound recording")),
+    (VIDEO, gettext_lazy("a video")),
+    (frozenset({"text/html", "application/xhtml+xml"}), gettext_lazy("a web page")),
+    (frozenset({"image/svg+xml"}), gettext_lazy("an SVG drawing")),
+    (XML, gettext_lazy("an XML file")),
+    (CSV, gettext_lazy("a table (CSV)")),
+    (TEXT, gettext_lazy("a text file")),
+    (frozenset({"application/x-empty"}), gettext_lazy("an empty file")),
+    (DANGEROUS, gettext_lazy("a program, a script or an archive")),
+]
+
+
+def type_words(mime: str) -> str:
+    """`image/png` → “an image”; a type no family names → “a file of a type ReviewShield does not take”."""
+    words = next((w for types, w in _TYPE_WORDS if mime in types), None)
+    return str(words or _("a file of a type ReviewShield does not take"))
+
+
 def refusal_error(refusal: Refusal, name: str) -> EvidenceRejected:
-    """The refusal as an error a person can read, in the active language."""
+    """The refusal as one sentence a person can read, in the active language: the file and why.
+
+    The details keep the stable codes for programs (`reason`, the sniffed `type`)."""
     p: dict[str, Any] = {"name": name, **refusal.params}
     if "kind" in p:
         p["kind"] = kind_label(str(p["kind"]))
-    messages = {
-        "unknown_kind": _("“%(kind)s” is not a kind of evidence ReviewShield takes."),
-        "reference_missing": _("%(kind)s needs its waybill number."),
-        "empty": _("The file %(name)s is empty."),
-        "too_large": _(
-            "The file %(name)s is larger than %(max_mb)s MB, the limit for this kind of evidence."
-        ),
-        "dangerous_type": _(
-            "The file %(name)s is of type %(type)s, which could run code or hide other files, so it is "
-            "refused. Send a photo, screenshot, PDF, recording or video instead."
-        ),
-        "type_not_allowed": _("The file %(name)s is of type %(type)s, which is not accepted as %(kind)s."),
-        "markup": _(
-            "The file %(name)s looks like an image or a PDF but contains web-page code or a script "
-            "(%(found)s), so it is refused."
-        ),
-        "image_bomb": _(
-            "The image %(name)s has too many pixels to open safely (%(pixels)s; at most %(max)s), so "
-            "it is refused."
-        ),
-        "unreadable_image": _("The image %(name)s cannot be read; it may be damaged or not an image."),
-        "unreadable_text": _("The text file %(name)s is neither UTF-8 nor GB18030 text."),
-        "virus": _("The virus scan found %(signature)s in %(name)s, so it is refused."),
-        "scan_failed": _(
-            "The virus scan could not check %(name)s, so it is refused for now. Please try again later."
-        ),
-    }
-    message = messages.get(refusal.code, _("The file %(name)s cannot be accepted as evidence.")) % p
+    if "type" in p:
+        p["type"] = type_words(str(p["type"]))
+    message = REFUSAL_MESSAGES.get(refusal.code, _("The file %(name)s cannot be accepted as evidence.")) % p
     return EvidenceRejected(message, details={"reason": refusal.code, "file": name, **refusal.params})

@@ -24,8 +24,8 @@ from django.utils.translation import gettext_lazy as _
 
 from reviewshield.accounts.models import Role, User
 from reviewshield.cases.access import is_agent, locked_for
-from reviewshield.cases.models import Side
-from reviewshield.cases.services import MAX_NARRATIVE, ruleset_for
+from reviewshield.cases.models import DecisionOutcome, Side
+from reviewshield.cases.services import ruleset_for
 from reviewshield.deadlines.scheduling import deadlines_cancel, deadlines_schedule
 from reviewshield.errors import (
     DeadlinePassed,
@@ -47,6 +47,7 @@ from reviewshield.extortion.models import (
     Threat,
 )
 from reviewshield.extortion.transitions import next_deadline, report_transition
+from reviewshield.freetext import LIMITS, text_check, text_checked
 from reviewshield.localtime import format_local, to_local
 from reviewshield.marketplace.models import Order, Review
 from reviewshield.outbox.services import notify
@@ -56,7 +57,7 @@ from reviewshield.privacy.selectors import buyer_known_data
 from reviewshield.rawsql import untaken
 from reviewshield.webhooks.services import webhook_emit
 
-MAX_DEMAND = 500
+MAX_DEMAND = LIMITS["demand"]
 MAX_AMOUNT = Decimal("99999999.99")
 # Deadline kinds this module schedules (payload {"report": id}); handlers live in `extortion.handlers`.
 ANSWER_BY = "extortion.answer_by"
@@ -94,16 +95,6 @@ def _amount(raw: Any, errors: dict[str, str]) -> Decimal | None:
     return amount.quantize(Decimal("0.01"))
 
 
-def _text(value: str, field: str, missing: Any, limit: int, errors: dict[str, str]) -> str:
-    """`value` stripped; notes in `errors` when it is empty or longer than `limit` characters."""
-    value = value.strip()
-    if not value:
-        errors[field] = str(missing)
-    elif len(value) > limit:
-        errors[field] = str(_("Keep the description under %(n)d characters.") % {"n": limit})
-    return value
-
-
 def _clean_filing(
     *,
     order: Order,
@@ -119,7 +110,9 @@ def _clean_filing(
     errors: dict[str, str] = {}
     if threat not in Threat.values:
         errors["threat"] = str(_("Choose what the buyer threatened: a bad review, a complaint, or other."))
-    demand = _text(demand, "demand", _("Say what the buyer demanded."), MAX_DEMAND, errors)
+    demand = text_check(
+        demand, text="demand", field="demand", errors=errors, required=_("Say what the buyer demanded.")
+    )
     amount = _amount(demand_amount, errors)
     if occurred_at.tzinfo is None:
         errors["occurred_at"] = str(_("Give the time with its time zone."))
@@ -130,7 +123,9 @@ def _clean_filing(
             _("The order was paid at %(paid_at)s; a threat about it cannot come before that.")
             % {"paid_at": format_local(order.paid_at)}
         )
-    narrative = _text(narrative, "narrative", _("Describe what happened."), MAX_NARRATIVE, errors)
+    narrative = text_check(
+        narrative, text="narrative", field="narrative", errors=errors, required=_("Describe what happened.")
+    )
     if not files:
         errors["files"] = str(
             _("Add at least one piece of evidence, such as a screenshot of the buyer's demand.")
@@ -310,7 +305,7 @@ def report_answer(
 ) -> ExtortionReport:
     """The buyer answers within the window, with evidence if they have it; the report goes to the platform."""
     errors: dict[str, str] = {}
-    text = _text(text, "text", _("Write your answer."), MAX_NARRATIVE, errors)
+    text = text_check(text, text="answer", field="text", errors=errors, required=_("Write your answer."))
     if errors:
         raise ValidationFailed(details=errors)
     private = buyer_known_data(_report_buyer(report_id), also=text)
@@ -366,6 +361,7 @@ def report_withdraw(
     *, report_id: int, seller: User, reason: str, now: datetime, expected_version: int | None = None
 ) -> ExtortionReport:
     """The shop's seller takes the report back before a decision; the buyer is told."""
+    reason = text_checked(reason, text="withdrawal_reason", field="reason")
     with transaction.atomic():
         report, _side = report_lock_for(report_id, seller, Side.SELLER)
         report = report_transition(
@@ -377,7 +373,7 @@ def report_withdraw(
             now=now,
             expected_version=expected_version,
             updates={"withdrawn_at": now},
-            data={"reason": reason.strip()[:1000]},
+            data={"reason": reason},
         )
         deadlines_cancel(now=now, payload={"report": report.pk})
         notify(
@@ -427,16 +423,21 @@ def report_decide(
     """Uphold or reject a report with the buyer's answer (or its absence) in. Upheld: the buyer gets a
     strike and the order's review, if the buyer wrote one, is marked as extortion; both sides are told."""
     errors: dict[str, str] = {}
-    if outcome not in ("uphold", "reject"):
-        errors["outcome"] = str(_("Choose “uphold” or “reject”."))
-    if not reasons.strip():
-        errors["reasons"] = str(_("Write the reasons for the decision; both sides will read them."))
+    if outcome not in DecisionOutcome.values:
+        errors["outcome"] = str(_("Choose whether to uphold or to reject the report."))
+    reasons = text_check(
+        reasons,
+        text="decision_reasons",
+        field="reasons",
+        errors=errors,
+        required=_("Write the reasons for the decision; both sides will read them."),
+    )
     if errors:
         raise ValidationFailed(details=errors)
     with transaction.atomic():
         report, _side = report_lock_for(report_id, agent, Side.AGENT)
         updates: dict[str, Any] = {
-            "decision_reasons": reasons.strip(),
+            "decision_reasons": reasons,
             "decided_at": now,
             "decided_by": agent,
         }

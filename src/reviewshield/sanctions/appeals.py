@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from reviewshield.accounts.models import Role, User
 from reviewshield.cases.audit import event_append
-from reviewshield.cases.models import Case, CaseStatus, Side
+from reviewshield.cases.models import Case, CaseStatus, Side, Tier
 from reviewshield.cases.services import (
     _case_buyer,
     _evidence_intake,
@@ -35,6 +35,7 @@ from reviewshield.errors import (
     ValidationFailed,
 )
 from reviewshield.evidence.intake import Upload
+from reviewshield.freetext import text_check, text_checked
 from reviewshield.localtime import format_local
 from reviewshield.outbox.services import notify
 from reviewshield.policy import Window, window_end
@@ -62,10 +63,12 @@ def appeal_file(
     *, case_id: int, user: User, reasons: str, now: datetime, files: Sequence[Upload] = ()
 ) -> Appeal:
     """The buyer or the seller appeals the decision, with reasons and new evidence."""
-    if not reasons.strip():
-        raise ValidationFailed(
-            details={"reasons": str(_("Write why the decision is wrong; the senior agent reads it."))}
-        )
+    reasons = text_checked(
+        reasons,
+        text="appeal_reasons",
+        field="reasons",
+        required=_("Write why the decision is wrong; the senior agent reads it."),
+    )
     buyer = _case_buyer(case_id)
     side_hint = Side.BUYER if buyer.pk == user.pk else Side.SELLER
     own_words = reasons if side_hint == Side.BUYER else ""
@@ -97,7 +100,7 @@ def appeal_file(
                     case=case,
                     side=side,
                     filed_by=user,
-                    reasons=reasons.strip(),
+                    reasons=reasons,
                     filed_at=now,
                     decide_by=due.at,
                     decide_by_provisional=due.provisional,
@@ -153,8 +156,13 @@ def appeal_decide(
     errors: dict[str, str] = {}
     if outcome not in AppealOutcome.values:
         errors["outcome"] = str(_("Choose: the decision stands, overturned, or severity changed."))
-    if not reasons.strip():
-        errors["reasons"] = str(_("Write the reasons for the appeal decision; both sides will read them."))
+    reasons = text_check(
+        reasons,
+        text="decision_reasons",
+        field="reasons",
+        errors=errors,
+        required=_("Write the reasons for the appeal decision; both sides will read them."),
+    )
     if errors:
         raise ValidationFailed(details=errors)
     with transaction.atomic():
@@ -186,8 +194,12 @@ def appeal_decide(
                 raise ValidationFailed(
                     details={
                         "new_tier": str(
-                            _("Choose one of the tiers of %(ruleset)s: %(tiers)s.")
-                            % {"ruleset": ruleset.id, "tiers": ", ".join(ruleset.tiers)}
+                            _("Choose one of the severities these rules allow: %(tiers)s.")
+                            % {
+                                "tiers": ", ".join(
+                                    str(Tier(t).label) for t in ruleset.tiers if t in Tier.values
+                                )
+                            }
                         )
                     }
                 )
@@ -257,7 +269,7 @@ def appeal_decide(
         appeal.status = AppealStatus.DECIDED
         appeal.outcome = outcome
         appeal.new_tier = new_tier or "" if tier_data else ""
-        appeal.decision_reasons = reasons.strip()
+        appeal.decision_reasons = reasons
         appeal.decided_by = senior
         appeal.decided_at = now
         appeal.version += 1

@@ -159,7 +159,6 @@ def workspace(request: HttpRequest, case_id: int) -> HttpResponse:
         ruleset = ruleset_registry().get(case.ruleset_id)
     except UnknownRuleset:  # a ruleset file removed after the case was filed: show the case anyway
         ruleset = None
-    lang = "zh-hans" if (request.LANGUAGE_CODE or "").startswith("zh") else "en"
     windows = (
         [{"name": WINDOW_LABELS.get(key, key), "text": _window_text(w)} for key, w in ruleset.windows.items()]
         if ruleset
@@ -184,9 +183,6 @@ def workspace(request: HttpRequest, case_id: int) -> HttpResponse:
         {
             "case": case,
             "ruleset": ruleset,
-            "ruleset_title": (ruleset.title.get(lang) or ruleset.title.get("en") or ruleset.id)
-            if ruleset
-            else "",
             "windows": windows,
             "deadlines": deadlines,
             "buyer_evidence": [e for e in evidence if e.side == Side.BUYER],

@@ -29,11 +29,14 @@ from reviewshield.web.common import (
     appeal_add,
     appeal_context,
     bundle_download,
+    confirmed,
     evidence_add,
     evidence_file,
     evidence_rows,
+    form_refusal,
     only_for,
     posted_version,
+    refusal_text,
 )
 from reviewshield.web.forms import AppealForm, ComplaintForm, EvidenceForm
 from reviewshield.web.guidance import GUIDANCE
@@ -103,10 +106,7 @@ def complain(request: HttpRequest, order_id: int, link_token: str | None = None)
         except LinkInvalid as exc:
             return render(request, "web/buyer/link_invalid.html", {"message": str(exc.message)}, status=410)
         except ValidationFailed as exc:
-            for field, problem in exc.details.items():
-                form.add_error(field if field in form.fields else None, str(problem))
-            if not exc.details:
-                form.add_error(None, str(exc.message))
+            form_refusal(form, exc)
         else:
             messages.success(
                 request,
@@ -220,15 +220,31 @@ def case_bundle(request: HttpRequest, case_id: int) -> FileResponse:
 @buyer_only
 def case_settlement(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _own_case(request, case_id)
+    accept = request.POST.get("accept") == "yes"
+    if accept:  # accepting withdraws the complaint: asked first
+        ask = confirmed(
+            request,
+            title=_("Accept the settlement of complaint %(reference)s?") % {"reference": case.reference},
+            consequence=_("Accepting withdraws your complaint; it cannot be reopened. The seller is told."),
+            confirm_label=_("Yes, accept and withdraw the complaint"),
+            keep_label=_("No, go back"),
+            back=reverse("web:case", args=[case.pk]),
+            carried={"accept": "yes", "version": request.POST.get("version", "")},
+        )
+        if ask is not None:
+            return ask
     _act(
         request,
         lambda: services.case_settlement_reply(
             case_id=case.pk,
-            buyer=request.user,
-            accept=request.POST.get("accept") == "yes",  # type: ignore[arg-type]
+            buyer=request.user,  # type: ignore[arg-type]
+            accept=accept,
             expected_version=posted_version(request),
             now=timezone.now(),
         ),
+        _("You accepted the settlement; your complaint is withdrawn.")
+        if accept
+        else _("You declined the settlement; the platform will decide."),
     )
     return redirect("web:case", case_id=case.pk)
 
@@ -237,6 +253,19 @@ def case_settlement(request: HttpRequest, case_id: int) -> HttpResponse:
 @buyer_only
 def case_withdraw(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _own_case(request, case_id)
+    ask = confirmed(
+        request,
+        title=_("Withdraw complaint %(reference)s?") % {"reference": case.reference},
+        consequence=_(
+            "The complaint ends now and the seller is told. A withdrawn complaint cannot be reopened."
+        ),
+        confirm_label=_("Yes, withdraw the complaint"),
+        keep_label=_("No, keep my complaint"),
+        back=reverse("web:case", args=[case.pk]),
+        carried={"reason": request.POST.get("reason", ""), "version": request.POST.get("version", "")},
+    )
+    if ask is not None:
+        return ask
     _act(
         request,
         lambda: services.case_withdraw(
@@ -246,13 +275,17 @@ def case_withdraw(request: HttpRequest, case_id: int) -> HttpResponse:
             expected_version=posted_version(request),
             now=timezone.now(),
         ),
+        _("You withdrew complaint %(reference)s; the seller was told.") % {"reference": case.reference},
     )
     return redirect("web:case", case_id=case.pk)
 
 
-def _act(request: HttpRequest, action: Any) -> None:
-    """Run a service; a refusal becomes a message on the page the person returns to."""
+def _act(request: HttpRequest, action: Any, success: str | None = None) -> None:
+    """Run a service; a refusal, or `success`, becomes a message on the page the person returns to."""
     try:
         action()
     except ReviewShieldError as exc:
-        messages.error(request, str(exc.message))
+        messages.error(request, refusal_text(exc))
+    else:
+        if success:
+            messages.success(request, success)

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -19,7 +20,7 @@ from reviewshield.chat import selectors, services
 from reviewshield.errors import NotFound, ReviewShieldError
 from reviewshield.limits.edges import limited
 from reviewshield.privacy.selectors import mask_for_seller
-from reviewshield.web.common import refusal_text
+from reviewshield.web.common import confirmed, refusal_text
 
 
 def chat_context(case: Case, viewer_side: str) -> dict[str, Any]:
@@ -110,6 +111,20 @@ def buyer_permission(request: HttpRequest, case_id: int) -> HttpResponse:
             _("Agents may now read your last 90 days of chat with this shop, for this complaint only."),
         )
     else:
+        ask = confirmed(
+            request,
+            title=_("Take the chat permission back?"),
+            consequence=_(
+                "The platform's agents can then no longer read your chat with this shop for this complaint. "
+                "Chat evidence already cited stays in the complaint."
+            ),
+            confirm_label=_("Yes, take the permission back"),
+            keep_label=_("No, let agents keep reading"),
+            back=reverse("web:case", args=[case.pk]),
+            carried={"grant": "no"},
+        )
+        if ask is not None:
+            return ask
         _act(
             request,
             lambda: services.chat_permission_revoke(case_id=case.pk, buyer=request.user, now=timezone.now()),  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -22,7 +22,7 @@ from django.utils.translation import ngettext
 from reviewshield.cases import services
 from reviewshield.cases.models import Case, CaseStatus, Side
 from reviewshield.cases.selectors import evidence_copy_for, evidence_for_user
-from reviewshield.errors import NotFound, ReviewShieldError
+from reviewshield.errors import EvidenceRejected, NotFound, ReviewShieldError, ValidationFailed
 from reviewshield.evidence.downloads import blob_response
 from reviewshield.policy import UnknownRuleset
 from reviewshield.privacy.selectors import mask_for_seller
@@ -55,12 +55,28 @@ def posted_version(request: HttpRequest) -> int | None:
 
 
 def refusal_text(exc: ReviewShieldError) -> str:
-    """One sentence for a message: a validation failure's per-field problems, else the message.
+    """One sentence for a message: the refusal's own message, or — when a validation failure has only
+    the general one — its per-field problems.
 
-    Only validation details are sentences; other refusals carry data there (a conflict names the case).
+    Details are sentences only then; otherwise they carry data for programs (a message id, a case).
     """
-    problems = [str(v) for v in exc.details.values() if isinstance(v, str)] if exc.code == "invalid" else []
+    general = exc.code == "invalid" and str(exc.message) == str(ValidationFailed.default_message)
+    problems = [str(v) for v in exc.details.values() if isinstance(v, str)] if general else []
     return " ".join(problems) or str(exc.message)
+
+
+def form_refusal(form: Any, exc: ReviewShieldError) -> None:
+    """A service's refusal shown on the form: each field's problem at its field, a refused file at
+    the files, anything else once above the form — always a sentence, never a code."""
+    if isinstance(exc, EvidenceRejected):
+        form.add_error("files" if "files" in form.fields else None, str(exc.message))
+        return
+    general = exc.code == "invalid" and str(exc.message) == str(ValidationFailed.default_message)
+    fields = {k: v for k, v in exc.details.items() if isinstance(v, str)} if general else {}
+    for field, problem in fields.items():
+        form.add_error(field if field in form.fields else None, problem)
+    if not fields:
+        form.add_error(None, str(exc.message))
 
 
 def bundle_download(case: Any, side: str) -> FileResponse:
@@ -226,3 +242,35 @@ def next_or(request: HttpRequest, default: str) -> str:
     if back.startswith("/") and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         return back
     return default
+
+
+def confirmed(
+    request: HttpRequest,
+    *,
+    title: str,
+    consequence: str,
+    confirm_label: str,
+    keep_label: str,
+    back: str,
+    carried: dict[str, str],
+) -> HttpResponse | None:
+    """None when the person confirmed a destructive step; else the page that asks them first.
+
+    The step's form posts here without `confirm`; the page posts the same fields again with
+    `confirm=yes` — a plain form, so it works without JavaScript. `back` is where “keep” leads.
+    """
+    if request.POST.get("confirm") == "yes":
+        return None
+    return render(
+        request,
+        "web/confirm.html",
+        {
+            "title": title,
+            "consequence": consequence,
+            "confirm_label": confirm_label,
+            "keep_label": keep_label,
+            "back": back,
+            "action": request.path,
+            "carried": carried,
+        },
+    )

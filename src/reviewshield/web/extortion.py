@@ -34,8 +34,16 @@ from reviewshield.extortion import selectors, services
 from reviewshield.extortion.models import ExtortionEvidence, ExtortionReport, ReportStatus, Threat
 from reviewshield.limits.edges import limited
 from reviewshield.marketplace.selectors import shop_rating
-from reviewshield.web.common import evidence_add, evidence_rows, only_for, posted_version, refusal_text
-from reviewshield.web.forms import EvidenceForm, IncidentForm, uploads_from
+from reviewshield.web.common import (
+    confirmed,
+    evidence_add,
+    evidence_rows,
+    form_refusal,
+    only_for,
+    posted_version,
+    refusal_text,
+)
+from reviewshield.web.forms import EvidenceForm, IncidentForm, LimitedText, uploads_from
 from reviewshield.web.templatetags.rs import local
 
 seller_only = only_for(lambda user: user.role == Role.SELLER)
@@ -115,9 +123,11 @@ class ReportForm(IncidentForm):
         widget=forms.RadioSelect,
         error_messages={"required": gettext_lazy("Choose what the buyer threatened.")},
     )
-    demand = forms.CharField(
+    demand = LimitedText(
+        "demand",
+        field_id="id_demand",
+        rows=2,
         label=gettext_lazy("What did the buyer demand?"),
-        max_length=services.MAX_DEMAND,
         error_messages={"required": gettext_lazy("Say what the buyer demanded.")},
     )
     demand_amount = forms.DecimalField(
@@ -175,13 +185,8 @@ def seller_file(request: HttpRequest) -> HttpResponse:
                     files=form.uploads(),
                     now=timezone.now(),
                 )
-            except ValidationFailed as exc:
-                for field, problem in exc.details.items():
-                    form.add_error(field if field in form.fields else None, str(problem))
-                if not exc.details:
-                    form.add_error(None, str(exc.message))
             except ReviewShieldError as exc:
-                form.add_error(None, refusal_text(exc))
+                form_refusal(form, exc)
             else:
                 messages.success(
                     request,
@@ -230,6 +235,17 @@ def seller_evidence_file(request: HttpRequest, report_id: int, evidence_id: int)
 @seller_only
 def seller_withdraw(request: HttpRequest, report_id: int) -> HttpResponse:
     report = _report_for(request, report_id, Side.SELLER)
+    ask = confirmed(
+        request,
+        title=_("Withdraw report %(reference)s?") % {"reference": report.reference},
+        consequence=_("The report ends now and the buyer is told. A withdrawn report cannot be reopened."),
+        confirm_label=_("Yes, withdraw the report"),
+        keep_label=_("No, keep the report"),
+        back=reverse("web:seller_extortion_report", args=[report.pk]),
+        carried={"reason": request.POST.get("reason", ""), "version": request.POST.get("version", "")},
+    )
+    if ask is not None:
+        return ask
     try:
         services.report_withdraw(
             report_id=report.pk,

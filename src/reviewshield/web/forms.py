@@ -8,10 +8,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from reviewshield.cases.models import HarassmentType
-from reviewshield.cases.services import MAX_NARRATIVE
 from reviewshield.evidence.intake import Upload
 from reviewshield.evidence.kinds import KINDS
 from reviewshield.evidence.models import EvidenceKind
+from reviewshield.freetext import LIMITS, normalised
 
 # The kinds a person may upload: the forensic report is written by ReviewShield itself.
 UPLOADABLE_KINDS = [(value, label) for value, label in EvidenceKind.choices if value in KINDS]
@@ -33,6 +33,34 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
+class LimitedText(forms.CharField):
+    """A free text with its one limit from `freetext.LIMITS`, counted as the services count it (line
+    breaks as one character), and the attributes of the live counter the template puts below it."""
+
+    def __init__(self, text: str, *, field_id: str, rows: int = 5, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "widget",
+            forms.Textarea(
+                attrs={
+                    "rows": rows,
+                    "data-counter": f"{field_id}-count",
+                    "aria-describedby": f"{field_id}-count",
+                }
+            ),
+        )
+        kwargs.setdefault("error_messages", {}).setdefault(
+            "max_length",
+            _(
+                "This text has %(show_value)d characters; at most %(limit_value)d are allowed. Please shorten it."
+            ),
+        )
+        self.text = text
+        super().__init__(max_length=LIMITS[text], **kwargs)
+
+    def to_python(self, value: Any) -> str:
+        return normalised(super().to_python(value))
+
+
 class IncidentForm(forms.Form):
     """What every account of an incident asks: when, what happened, evidence files of one kind."""
 
@@ -42,10 +70,11 @@ class IncidentForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         error_messages={"required": _("Tell us when it happened."), "invalid": _("Enter a date and time.")},
     )
-    narrative = forms.CharField(
+    narrative = LimitedText(
+        "narrative",
+        field_id="id_narrative",
+        rows=6,
         label=_("Describe what happened"),
-        widget=forms.Textarea(attrs={"rows": 6}),
-        max_length=MAX_NARRATIVE,
         error_messages={"required": _("Describe what happened.")},
     )
     files = MultipleFileField(label=_("Evidence files (you can add more later)"), required=False)
@@ -91,7 +120,9 @@ class EvidenceForm(forms.Form):
     reference = forms.CharField(
         label=_("Waybill number (for a courier waybill)"), max_length=64, required=False
     )
-    description = forms.CharField(label=_("What does it show? (optional)"), max_length=500, required=False)
+    description = forms.CharField(
+        label=_("What does it show? (optional)"), max_length=LIMITS["evidence_description"], required=False
+    )
 
     def uploads(self) -> list[Upload]:
         return uploads_from(self.cleaned_data)
@@ -100,10 +131,10 @@ class EvidenceForm(forms.Form):
 class AppealForm(forms.Form):
     """Either side appeals a decision: reasons, and new evidence of one kind if they have it."""
 
-    reasons = forms.CharField(
+    reasons = LimitedText(
+        "appeal_reasons",
+        field_id="appeal-reasons",
         label=_("Why is the decision wrong?"),
-        widget=forms.Textarea(attrs={"rows": 5}),
-        max_length=MAX_NARRATIVE,
         error_messages={"required": _("Write why the decision is wrong; the senior agent reads it.")},
     )
     files = MultipleFileField(label=_("New evidence files (optional)"), required=False)
@@ -115,7 +146,9 @@ class AppealForm(forms.Form):
     reference = forms.CharField(
         label=_("Waybill number (for a courier waybill)"), max_length=64, required=False
     )
-    description = forms.CharField(label=_("What does it show? (optional)"), max_length=500, required=False)
+    description = forms.CharField(
+        label=_("What does it show? (optional)"), max_length=LIMITS["evidence_description"], required=False
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

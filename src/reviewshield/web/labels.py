@@ -62,3 +62,21 @@ ACTOR_LABELS = {
     "agent": _("agent"),
     "system": _("system"),
 }
+
+
+def ruleset_label(ruleset_id: str) -> str:
+    """A ruleset's name in the reader's language (淘宝骚扰他人规则（2021-12-28 起）), never its id.
+
+    A ruleset file removed since still has a name: “the rules the case was judged by”.
+    """
+    from django.utils.translation import get_language
+
+    from reviewshield.policy import UnknownRuleset
+    from reviewshield.policystore.services import ruleset_registry
+
+    try:
+        title = ruleset_registry().get(ruleset_id).title
+    except UnknownRuleset:
+        return str(_("the rules in force when the case was filed"))
+    lang = "zh-hans" if (get_language() or "").startswith("zh") else "en"
+    return title.get(lang) or title["en"]

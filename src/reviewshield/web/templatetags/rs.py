@@ -105,3 +105,37 @@ def measure_label(measure: str) -> str:
     from reviewshield.web.labels import MEASURE_LABELS
 
     return str(MEASURE_LABELS.get(measure, measure))
+
+
+@register.filter
+def ruleset_label(ruleset_id: str) -> str:
+    from reviewshield.web.labels import ruleset_label as label
+
+    return label(ruleset_id)
+
+
+@register.simple_tag
+def limit(text: str, *id_parts: object) -> str:
+    """A free text's textarea attributes: its one limit (`freetext.LIMITS`) and the counter below it.
+
+    The textarea's id is `id_parts` joined (`{% limit "assisted_reason" "reason-" o.pk %}`)."""
+    from reviewshield.freetext import LIMITS
+
+    field_id = "".join(str(p) for p in id_parts)
+    return format_html(
+        'maxlength="{}" data-counter="{}-count" aria-describedby="{}-count"', LIMITS[text], field_id, field_id
+    )
+
+
+@register.simple_tag
+def counter(text: str, *id_parts: object) -> str:
+    """The limit in words under a free text; `counter.js` turns it into a live count as the person types."""
+    from reviewshield.freetext import LIMITS
+
+    field_id = "".join(str(p) for p in id_parts)
+    return format_html(
+        '<p class="hint counter" id="{}-count" data-of="{}" aria-live="polite">{}</p>',
+        field_id,
+        _("%(count)s of %(max)s characters") % {"count": "{count}", "max": LIMITS[text]},
+        _("At most %(max)d characters.") % {"max": LIMITS[text]},
+    )
