@@ -36,6 +36,7 @@ from reviewshield.web.common import (
 )
 from reviewshield.web.forms import AppealForm, ComplaintForm, EvidenceForm
 from reviewshield.web.guidance import GUIDANCE
+from reviewshield.web.kept import KeptFiles
 from reviewshield.web.templatetags.rs import local
 
 buyer_only = only_for(lambda user: user.role == Role.BUYER)
@@ -83,37 +84,45 @@ def complain(request: HttpRequest, order_id: int, link_token: str | None = None)
         except LinkInvalid as exc:
             return render(request, "web/buyer/link_invalid.html", {"message": str(exc.message)}, status=410)
     form = ComplaintForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        files = form.uploads()
-        try:
-            case = services.case_file(
-                buyer=request.user,  # type: ignore[arg-type]
-                order_id=order.pk,
-                harassment_types=form.cleaned_data["harassment_types"],
-                occurred_at=form.cleaned_data["occurred_at"],
-                narrative=form.cleaned_data["narrative"],
-                files=files,
-                link_token=link_token,
-                now=timezone.now(),
-            )
-        except NotEligible as exc:
-            return _not_eligible(request, order, exc)
-        except LinkInvalid as exc:
-            return render(request, "web/buyer/link_invalid.html", {"message": str(exc.message)}, status=410)
-        except ValidationFailed as exc:
-            for field, problem in exc.details.items():
-                form.add_error(field if field in form.fields else None, str(problem))
-            if not exc.details:
-                form.add_error(None, str(exc.message))
+    kept = KeptFiles(request, purpose=f"complaint:{order.pk}", side=Side.BUYER)
+    if request.method == "POST":
+        if not kept.valid(form):
+            kept.refused(form)  # what was typed stays in the bound form; accepted files are kept
         else:
-            messages.success(
-                request,
-                _(
-                    "Your complaint %(reference)s was filed. The seller must answer by %(respond_by)s (Beijing time)."
+            try:
+                with kept.uploads(
+                    form.uploads(),
+                    kind=form.cleaned_data["evidence_kind"],
+                    reference=form.cleaned_data["reference"],
+                ) as files:
+                    case = services.case_file(
+                        buyer=request.user,  # type: ignore[arg-type]
+                        order_id=order.pk,
+                        harassment_types=form.cleaned_data["harassment_types"],
+                        occurred_at=form.cleaned_data["occurred_at"],
+                        narrative=form.cleaned_data["narrative"],
+                        files=files,
+                        link_token=link_token,
+                        now=timezone.now(),
+                    )
+            except NotEligible as exc:
+                return _not_eligible(request, order, exc)
+            except LinkInvalid as exc:
+                return render(
+                    request, "web/buyer/link_invalid.html", {"message": str(exc.message)}, status=410
                 )
-                % {"reference": case.reference, "respond_by": local(case.respond_by)},
-            )
-            return redirect("web:case", case_id=case.pk)
+            except ValidationFailed as exc:
+                kept.refused(form, exc)
+            else:
+                kept.accepted()
+                messages.success(
+                    request,
+                    _(
+                        "Your complaint %(reference)s was filed. The seller must answer by %(respond_by)s (Beijing time)."
+                    )
+                    % {"reference": case.reference, "respond_by": local(case.respond_by)},
+                )
+                return redirect("web:case", case_id=case.pk)
     return render(
         request,
         "web/buyer/complain.html",
@@ -165,7 +174,13 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     return _case_page(request, _own_case(request, case_id))
 
 
-def _case_page(request: HttpRequest, case: Case, appeal_form: AppealForm | None = None) -> HttpResponse:
+def _case_page(
+    request: HttpRequest,
+    case: Case,
+    appeal_form: AppealForm | None = None,
+    *,
+    evidence_form: EvidenceForm | None = None,
+) -> HttpResponse:
     return render(
         request,
         "web/buyer/case.html",
@@ -173,14 +188,14 @@ def _case_page(request: HttpRequest, case: Case, appeal_form: AppealForm | None 
             "case": case,
             "events": case.events.select_related("actor").all(),
             "evidence": evidence_rows(case, Side.BUYER),
-            "evidence_form": EvidenceForm(),
+            "evidence_form": evidence_form or EvidenceForm(),
             "evidence_action": reverse("web:case_evidence_add", args=[case.pk]),
             "evidence_url": "web:case_evidence_file",
             "appeal_action": reverse("web:case_appeal", args=[case.pk]),
             **appeal_context(case, Side.BUYER, timezone.now(), appeal_form),
             **chat_context(case, Side.BUYER),
         },
-        status=422 if appeal_form is not None else 200,
+        status=422 if appeal_form is not None or evidence_form is not None else 200,
     )
 
 
@@ -197,8 +212,11 @@ def case_appeal(request: HttpRequest, case_id: int) -> HttpResponse:
 @require_POST
 @buyer_only
 def case_evidence_add(request: HttpRequest, case_id: int) -> HttpResponse:
-    _own_case(request, case_id)
-    return evidence_add(request, case_id, "web:case")
+    case = _own_case(request, case_id)
+    refused = evidence_add(request, case.pk, purpose=f"evidence:{case.pk}")
+    if refused is None:
+        return redirect("web:case", case_id=case.pk)
+    return _case_page(request, case, evidence_form=refused)  # typed text and accepted files stay
 
 
 @buyer_only

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from reviewshield.cases.models import HarassmentType
+from reviewshield.cases.models import HarassmentType, ResponseKind
 from reviewshield.cases.services import MAX_NARRATIVE
 from reviewshield.evidence.intake import Upload
 from reviewshield.evidence.kinds import KINDS
@@ -15,6 +15,22 @@ from reviewshield.evidence.models import EvidenceKind
 
 # The kinds a person may upload: the forensic report is written by ReviewShield itself.
 UPLOADABLE_KINDS = [(value, label) for value, label in EvidenceKind.choices if value in KINDS]
+
+
+class NamedIdBoundField(forms.BoundField):
+    """A field whose element id the form names (`element_ids`), so the hand-written inputs of a page
+    with several forms keep distinct ids, and the error summary, the field's message and its
+    aria-describedby all point at the same element."""
+
+    @property
+    def auto_id(self) -> str:
+        named: str | None = getattr(self.form, "element_ids", {}).get(self.name)
+        return named or str(super().auto_id)
+
+
+class NamedIdForm(forms.Form):
+    bound_field_class = NamedIdBoundField
+    element_ids: dict[str, str] = {}
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -79,8 +95,15 @@ class ComplaintForm(IncidentForm):
     )
 
 
-class EvidenceForm(forms.Form):
+class EvidenceForm(NamedIdForm):
     """Either side adds evidence of one kind to an open case."""
+
+    element_ids = {
+        "evidence_kind": "ev-kind",
+        "files": "ev-files",
+        "reference": "ev-reference",
+        "description": "ev-description",
+    }
 
     evidence_kind = forms.ChoiceField(
         label=_("What are these files?"),
@@ -93,12 +116,66 @@ class EvidenceForm(forms.Form):
     )
     description = forms.CharField(label=_("What does it show? (optional)"), max_length=500, required=False)
 
+    def __init__(self, *args: Any, kept: int = 0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if kept:  # files kept from the last try count as the files chosen
+            self.fields["files"].required = False
+
     def uploads(self) -> list[Upload]:
         return uploads_from(self.cleaned_data)
 
 
-class AppealForm(forms.Form):
+class AnswerForm(NamedIdForm):
+    """The seller's answer: A (settle) or B (defend), the proposal or explanation, evidence files."""
+
+    element_ids = {
+        "kind": "answer-choice",
+        "text": "answer-text",
+        "files": "answer-files",
+        "evidence_kind": "answer-kind",
+    }
+
+    kind = forms.ChoiceField(
+        label=_("Choose how you answer"),
+        choices=[
+            (ResponseKind.SETTLEMENT, ResponseKind.SETTLEMENT.label),
+            (ResponseKind.DEFENCE, ResponseKind.DEFENCE.label),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose A (settle with the buyer) or B (defend with an explanation).")},
+    )
+    text = forms.CharField(
+        label=_("Your proposal or explanation"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": _("Write your proposal or explanation.")},
+    )
+    files = MultipleFileField(label=_("Evidence files"), required=False)
+    evidence_kind = forms.ChoiceField(
+        label=_("What are these files?"),
+        choices=[("", _("Choose a kind of evidence")), *UPLOADABLE_KINDS],
+        required=False,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("files") and not data.get("evidence_kind"):
+            self.add_error("evidence_kind", _("Say what kind of evidence the files are."))
+        return data
+
+    def uploads(self) -> list[Upload]:
+        return uploads_from(self.cleaned_data)
+
+
+class AppealForm(NamedIdForm):
     """Either side appeals a decision: reasons, and new evidence of one kind if they have it."""
+
+    element_ids = {
+        "reasons": "appeal-reasons",
+        "files": "appeal-files",
+        "evidence_kind": "appeal-kind",
+        "reference": "appeal-reference",
+        "description": "appeal-description",
+    }
 
     reasons = forms.CharField(
         label=_("Why is the decision wrong?"),
