@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from reviewshield.accounts.models import Role
 from reviewshield.cases import selectors as case_selectors
 from reviewshield.cases import services
-from reviewshield.cases.models import OPEN_STATUSES, Case, Side
+from reviewshield.cases.models import OPEN_STATUSES, Case, ResponseKind, Side
 from reviewshield.detection.selectors import pending_consents
 from reviewshield.errors import LinkInvalid, NotEligible, NotFound, ReviewShieldError, ValidationFailed
 from reviewshield.marketplace import selectors as market
@@ -181,15 +181,22 @@ def _case_page(
     *,
     evidence_form: EvidenceForm | None = None,
 ) -> HttpResponse:
+    """The whole case as the buyer's side may see it: their complaint, the seller's answer with the
+    evidence they may open, the decision, both sides' appeals with their reasons, the timeline."""
+    evidence = evidence_rows(case, Side.BUYER)
     return render(
         request,
         "web/buyer/case.html",
         {
             "case": case,
             "events": case.events.select_related("actor").all(),
-            "evidence": evidence_rows(case, Side.BUYER),
+            "evidence": evidence,
+            "seller_evidence": [row for row in evidence if row["item"].side == Side.SELLER],
             "evidence_form": evidence_form or EvidenceForm(),
             "evidence_action": reverse("web:case_evidence_add", args=[case.pk]),
+            "evidence_heading": _("Answer the seller's defence with more evidence")
+            if case.response == ResponseKind.DEFENCE and case.is_open
+            else "",
             "evidence_url": "web:case_evidence_file",
             "appeal_action": reverse("web:case_appeal", args=[case.pk]),
             **appeal_context(case, Side.BUYER, timezone.now(), appeal_form),

@@ -175,7 +175,7 @@ def evidence_file(request: HttpRequest, case_id: int, evidence_id: int) -> HttpR
 
 def appeal_context(case: Case, side: str, now: datetime, form: AppealForm | None = None) -> dict[str, Any]:
     """What a party's case page shows about appeals: the window, the form while this side may file,
-    and the appeals so far (the other side's without its reasons, which may carry personal data).
+    and the appeals so far (a seller does not read the buyer's reasons, which may carry personal data).
 
     `form` is the one just refused, so what the person typed is still there.
     """
@@ -198,7 +198,16 @@ def appeal_context(case: Case, side: str, now: datetime, form: AppealForm | None
         "appeal_closed": state["ends"] if state["open"] and not window_open else None,
         "appeal_form": (form or AppealForm()) if may_file and not pending else None,
         "appeal_waiting": may_file and pending,
-        "appeals": [{"appeal": a, "own": a.side == side} for a in appeals],
+        # The buyer reads the seller's reasons too (they carry no buyer data); a seller reads only
+        # their own, as the buyer's may name the buyer.
+        "appeals": [
+            {
+                "appeal": a,
+                "own": a.side == side,
+                "reasons": a.reasons if a.side == side or side == Side.BUYER else "",
+            }
+            for a in appeals
+        ],
         # Either side may add evidence while an appeal waits for its decision.
         "evidence_open": case.is_open or pending,
     }
