@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from reviewshield.accounts.models import Role
 from reviewshield.cases import selectors as case_selectors
 from reviewshield.cases import services
+from reviewshield.cases.assisted import assisted_request_file, assisted_requests_for_buyer
 from reviewshield.cases.models import OPEN_STATUSES, Case, ResponseKind, Side
 from reviewshield.detection.selectors import pending_consents
 from reviewshield.errors import LinkInvalid, NotEligible, NotFound, ReviewShieldError, ValidationFailed
@@ -34,9 +35,9 @@ from reviewshield.web.common import (
     only_for,
     posted_version,
 )
-from reviewshield.web.forms import AppealForm, ComplaintForm, EvidenceForm
+from reviewshield.web.forms import AppealForm, AssistedRequestForm, ComplaintForm, EvidenceForm
 from reviewshield.web.guidance import GUIDANCE
-from reviewshield.web.kept import KeptFiles
+from reviewshield.web.kept import KeptFiles, refusal_on_form
 from reviewshield.web.templatetags.rs import local
 
 buyer_only = only_for(lambda user: user.role == Role.BUYER)
@@ -131,13 +132,53 @@ def complain(request: HttpRequest, order_id: int, link_token: str | None = None)
     )
 
 
-def _not_eligible(request: HttpRequest, order: Any, exc: NotEligible) -> HttpResponse:
-    return render(
-        request,
-        "web/buyer/not_eligible.html",
-        {"order": order, "message": str(exc.message), "reason": exc.details.get("reason")},
-        status=422,
-    )
+def _not_eligible(
+    request: HttpRequest, order: Any, exc: NotEligible, request_form: AssistedRequestForm | None = None
+) -> HttpResponse:
+    reason = exc.details.get("reason")
+    context: dict[str, Any] = {"order": order, "message": str(exc.message), "reason": reason}
+    if reason == "window_passed":  # an agent can still help: the buyer asks from here
+        context["assisted_requests"] = assisted_requests_for_buyer(request.user, order.pk)  # type: ignore[arg-type]
+        context["request_form"] = request_form or AssistedRequestForm()
+    return render(request, "web/buyer/not_eligible.html", context, status=422)
+
+
+@require_POST
+@buyer_only
+def assisted_request(request: HttpRequest, order_id: int) -> HttpResponse:
+    """A buyer past the window asks an agent for an assisted complaint; it lands in the agents' list."""
+    order = _order_or_404(request, order_id)
+    form = AssistedRequestForm(request.POST)
+    if form.is_valid():
+        try:
+            made = assisted_request_file(
+                buyer=request.user,  # type: ignore[arg-type]
+                order_id=order.pk,
+                description=form.cleaned_data["description"],
+                now=timezone.now(),
+            )
+        except NotEligible as exc:
+            return _not_eligible(request, order, exc)
+        except ValidationFailed as exc:
+            refusal_on_form(form, exc)
+        except ReviewShieldError as exc:
+            messages.error(request, str(exc.message))
+            return redirect("web:cases")
+        else:
+            messages.success(
+                request,
+                _(
+                    "Your request %(reference)s was sent to the platform's agents. When one of them opens an "
+                    "assisted complaint for you, you get a filing link in your notifications."
+                )
+                % {"reference": made.reference},
+            )
+            return redirect("web:cases")
+    try:
+        services.filing_check(buyer=request.user, order_id=order.pk, now=timezone.now())  # type: ignore[arg-type]
+    except NotEligible as exc:
+        return _not_eligible(request, order, exc, request_form=form)  # what was typed stays
+    return redirect("web:complain", order_id=order.pk)  # the buyer may file alone after all
 
 
 @buyer_only
@@ -155,7 +196,13 @@ def rights_centre(request: HttpRequest) -> HttpResponse:
     cases = case_selectors.case_list_for_user(request.user)
     page = Paginator(cases, 20).get_page(request.GET.get("page"))
     return render(
-        request, "web/buyer/cases.html", {"page": page, "asked": list(pending_consents(request.user))}
+        request,
+        "web/buyer/cases.html",
+        {
+            "page": page,
+            "asked": list(pending_consents(request.user)),
+            "assisted_requests": assisted_requests_for_buyer(request.user),  # type: ignore[arg-type]
+        },
     )
 
 

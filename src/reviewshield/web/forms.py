@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from reviewshield.cases.assisted import MAX_DESCRIPTION as MAX_REQUEST
 from reviewshield.cases.models import HarassmentType, ResponseKind
 from reviewshield.cases.services import MAX_NARRATIVE
 from reviewshield.evidence.intake import Upload
@@ -164,6 +165,19 @@ class AnswerForm(NamedIdForm):
 
     def uploads(self) -> list[Upload]:
         return uploads_from(self.cleaned_data)
+
+
+class AssistedRequestForm(NamedIdForm):
+    """A buyer past the filing window asks an agent for an assisted complaint."""
+
+    element_ids = {"description": "request-description"}
+
+    description = forms.CharField(
+        label=_("What happened, in a few words"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=MAX_REQUEST,
+        error_messages={"required": _("Say in a few words what happened, so the agent knows why you ask.")},
+    )
 
 
 class AppealForm(NamedIdForm):
