@@ -279,3 +279,60 @@ def test_a_refused_appeal_keeps_its_accepted_files(cast, case, time_machine):
     )
     assert res.status_code == 302
     assert case.evidence.filter(original_name="new.png").exists()
+
+
+def test_the_buyers_answer_to_an_extortion_report_keeps_its_files(cast, time_machine):
+    from tests.extortion.conftest import FILED, file
+
+    time_machine.move_to(FILED, tick=False)
+    report = file(cast)
+    bob = as_user(cast.bob)
+    res = bob.post(
+        f"/extortion/{report.pk}/answer/",
+        {
+            "text": "",
+            "files": [good("refund-chat.png")],
+            "evidence_kind": "chat_screenshot",
+            "version": report.version,
+        },
+    )
+    assert res.status_code == 422
+    page = res.content.decode()
+    assert 'id="answer-text_error"' in page and "refund-chat.png" in page
+    res = bob.post(
+        f"/extortion/{report.pk}/answer/",
+        {"text": "I only asked for a refund.", "kept": tokens(page), "version": report.version},
+    )
+    assert res.status_code == 302
+    assert report.evidence.filter(original_name="refund-chat.png", side="buyer").exists()
+
+
+def test_a_refused_extortion_report_keeps_the_sellers_files(cast, time_machine):
+    from tests.extortion.conftest import FILED, reviewed_order
+
+    time_machine.move_to(FILED, tick=False)
+    order = reviewed_order(cast)
+    body = {
+        "order_number": order.external_id,
+        "threat": "bad_review",
+        "demand": "",
+        "occurred_at": "2026-11-12 05:00",
+        "narrative": "The buyer demanded money in chat.",
+        "evidence_kind": "chat_screenshot",
+        "files": [good("demand.png")],
+    }
+    seller = as_user(cast.alice)
+    res = seller.post("/seller/extortion/new/", body)
+    assert res.status_code == 422
+    page = res.content.decode()
+    assert (
+        'id="id_demand_error"' in page
+        and "demand.png" in page
+        and 'value="bad_review" id="threat-bad_review" checked' in page
+    )
+    body.update(demand="200 yuan or a one-star review", files=[], kept=tokens(page))
+    res = seller.post("/seller/extortion/new/", body)
+    assert res.status_code == 302
+    from reviewshield.extortion.models import ExtortionReport
+
+    assert ExtortionReport.objects.get().evidence.filter(original_name="demand.png").exists()
