@@ -336,3 +336,21 @@ def test_a_refused_extortion_report_keeps_the_sellers_files(cast, time_machine):
     from reviewshield.extortion.models import ExtortionReport
 
     assert ExtortionReport.objects.get().evidence.filter(original_name="demand.png").exists()
+
+
+@pytest.mark.parametrize("kind", ["", "sms_photo"])
+def test_a_file_cut_off_at_the_size_limit_is_never_kept(cast, at_now, kind):
+    from reviewshield.evidence.intake import Upload
+    from reviewshield.evidence.kept import kept_store
+
+    cut = good("huge.png")
+    cut.rs_oversize = True  # what the upload handler marks when it stopped keeping bytes
+    outcome = kept_store(
+        owner=cast.bob,
+        purpose="complaint:1",
+        uploads=[Upload(file=cut, name="huge.png", kind=kind)],
+        side="buyer",
+        now=NOW,
+    )
+    assert outcome.kept == [] and "huge.png" in outcome.refused[0]
+    assert not KeptUpload.objects.exists()

@@ -29,8 +29,8 @@ from django.core.files import File
 
 from reviewshield.errors import EvidenceRejected
 from reviewshield.evidence.blobs import blob_storage
-from reviewshield.evidence.intake import Upload, current_kinds, evidence_prepare
-from reviewshield.evidence.kinds import display_name
+from reviewshield.evidence.intake import Upload, current_kinds, evidence_prepare, refusal_error
+from reviewshield.evidence.kinds import Refusal, display_name
 from reviewshield.evidence.models import KeptUpload
 
 log = logging.getLogger("reviewshield.evidence")
@@ -52,6 +52,9 @@ class _Handle:
 
     def __init__(self, f: Any) -> None:
         self._f = f
+        # The upload handler stops keeping bytes past the largest limit and says so: a cut-off file
+        # must still be refused as too large, never kept in part.
+        self.rs_oversize = bool(getattr(f, "rs_oversize", False))
 
     def seek(self, pos: int) -> Any:
         return self._f.seek(pos)
@@ -101,6 +104,13 @@ def kept_store(
             if problem:
                 outcome.refused.append(problem)
                 continue
+        elif handle.rs_oversize:  # too large for any kind: nothing to keep
+            largest = max(k.max_bytes for k in kinds.values())
+            refusal = refusal_error(
+                Refusal("too_large", {"max_mb": largest >> 20}), display_name(upload.name)
+            )
+            outcome.refused.append(str(refusal.message))
+            continue
         token = secrets.token_urlsafe(32)
         key = f"kept/{token}"
         handle.seek(0)
