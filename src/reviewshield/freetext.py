@@ -24,6 +24,7 @@ LIMITS: dict[str, int] = {
     "demand": 500,  # what the buyer demanded (an extortion report)
     "withdrawal_reason": 1000,  # why a complaint or an extortion report is withdrawn
     "assisted_reason": 1000,  # why an agent lets a buyer file outside the window
+    "assisted_request": 1000,  # what a buyer past the window tells the agent they ask for help
     "agent_note": 2000,  # an agent's warning to a seller, a mute's reason, an alert's closing note
     "evidence_description": 500,  # what an evidence file shows
 }

@@ -23,7 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, pgettext
 from playwright.sync_api import expect
 
-from reviewshield.cases.models import Case, CaseStatus
+from reviewshield.cases.models import AssistedRequest, Case, CaseStatus
 from reviewshield.deadlines.worker import run_worker
 from reviewshield.extortion.models import ExtortionReport, ReportStatus
 from reviewshield.marketplace import services as market
@@ -149,22 +149,26 @@ def test_journey_2_refused_outside_the_window_then_filed_through_an_assisted_lin
     assert (
         tr(
             lang,
-            "Contact customer service and ask an agent to open an assisted complaint. "
-            "They will send you a filing link.",
+            "Ask an agent to open an assisted complaint: use the form below. They will send you a filing link.",
         )
         in page
     )
     assert not Case.objects.exists()
     buyer.shot("refused")
+    buyer.locator("#request-description").fill("期限过后有人寄来冥币。 Hell money came after the window.")
+    buyer.follow(buyer.get_by_role("button", name=tr(lang, "Ask an agent for an assisted complaint")))
+    assert tr(lang, "Waiting for an agent") in buyer.content()
+    buyer.shot("assisted-requested")
+    request = AssistedRequest.objects.get(order=late)
 
-    agent = open_as("erin", "/agent/assisted/")
-    agent.locator("#q").fill("bob")
-    agent.follow(agent.get_by_role("button", name=tr(lang, "Find")))
-    agent.shot("found")
-    agent.locator(f"#reason-{late.pk}").fill(
+    agent = open_as("erin", "/agent/")
+    agent.follow(agent.locator("a[href$='#requests']"))
+    assert "Hell money came after the window." in agent.content()
+    agent.shot("request-waiting")
+    agent.locator(f"#request-reason-{request.pk}").fill(
         "买家住院，聊天记录为证。 The buyer was in hospital; the chat shows it."
     )
-    agent.follow(agent.get_by_role("button", name=tr(lang, "Issue a filing link")))
+    agent.follow(agent.get_by_role("button", name=tr(lang, "Issue a filing link")).first)
     link = agent.locator("#issued-url").input_value()
     assert "/file/" in link
     agent.shot("link-issued")

@@ -223,7 +223,7 @@ def test_assisted_filing_finds_the_order_records_why_and_the_buyer_files_once(ca
     refused = buyer.get(f"/orders/{order.pk}/complain/")
     assert (
         refused.status_code == 422
-        and "ask an agent to open an assisted complaint" in refused.content.decode()
+        and "Ask an agent to open an assisted complaint" in refused.content.decode()
     )
 
     agent = as_user(cast.erin)

@@ -372,7 +372,8 @@ def test_the_page_list_covers_every_portal_address():
                          "seller_extortion_evidence_file", "seller_extortion_withdraw", "buyer_extortion_answer",
                          "buyer_extortion_evidence_add", "buyer_extortion_evidence_file", "agent_extortion_take",
                          "agent_extortion_decide", "agent_extortion_evidence", "agent_alert_act",
-                         "buyer_alert_consent", "notification_open", "notifications_read_all"}  # fmt: skip
+                         "buyer_alert_consent", "notification_open", "notifications_read_all",
+                         "assisted_request"}  # fmt: skip
     shown = {
         "home", "login", "orders", "complain", "assisted_file", "cases", "case", "seller_cases", "seller_case",
         "agent_queue", "agent_case", "agent_assisted", "agent_chat", "agent_webhooks",

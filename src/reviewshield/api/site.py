@@ -191,5 +191,9 @@ def _mount() -> None:
 
     api.add_router("/", forensics.router)
 
+    from reviewshield.api import assisted
+
+    api.add_router("/", assisted.router)
+
 
 _mount()

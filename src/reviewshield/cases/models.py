@@ -233,3 +233,55 @@ class CaseEvidence(EvidenceItem):
     class Meta:
         verbose_name = _("evidence")
         verbose_name_plural = _("evidence")
+
+
+class AssistedRequestStatus(models.TextChoices):
+    OPEN = "open", _("Waiting for an agent")
+    LINK_ISSUED = "link_issued", _("An agent sent you a filing link")
+
+
+class AssistedRequest(models.Model):
+    """A buyer past the filing window asks an agent to open an assisted complaint (`cases.assisted`).
+
+    It waits in the agents' assisted-filing list until an agent issues a filing link from it
+    (`assisted_link_issue`, the existing flow); its events are the audit trail, also in the log.
+    """
+
+    reference = models.CharField(_("request number"), max_length=32, unique=True)
+    order = models.ForeignKey("marketplace.Order", on_delete=models.CASCADE, related_name="assisted_requests")
+    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    description = models.TextField(_("what happened, in the buyer's words"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=AssistedRequestStatus.choices, default=AssistedRequestStatus.OPEN
+    )
+    created_at = models.DateTimeField()
+    link = models.OneToOneField(
+        AssistedLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="request"
+    )
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("request for assisted filing")
+        verbose_name_plural = _("requests for assisted filing")
+        indexes = [models.Index(fields=["status", "created_at"], name="assistedrequest_queue")]
+        constraints = [
+            # One waiting request per order, even when two posts race past the service's check.
+            models.UniqueConstraint(
+                fields=["order"], condition=Q(status="open"), name="assistedrequest_one_open"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class AssistedRequestEvent(StatusEvent):
+    """The audit trail of a request for assisted filing."""
+
+    request = models.ForeignKey(AssistedRequest, on_delete=models.CASCADE, related_name="events")
+
+    class Meta:
+        ordering = ["at", "id"]

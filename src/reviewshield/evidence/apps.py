@@ -21,3 +21,7 @@ class EvidenceConfig(AppConfig):
         # for again later, after a pause that grows while the TSA keeps failing.
         tsa_backoff = Backoff()
         periodic("log.timestamp", 5)(lambda now: timestamp_tick(backoff=tsa_backoff))
+        # Files kept from refused forms that nobody came back for (`kept`).
+        from reviewshield.evidence.kept import kept_purge
+
+        periodic("evidence.kept_purge", 600)(lambda now: kept_purge(now=now))

@@ -121,3 +121,30 @@ class EvidenceItem(models.Model):
 
     class Meta:
         abstract = True
+
+
+class KeptUpload(models.Model):
+    """A file a person sent with a form that was refused, kept so they need not send it again.
+
+    The bytes wait in the evidence storage under `key` (shared by every web process, local or S3),
+    tied to their owner and the form they came with (`purpose`); the form carries `token` back in a
+    hidden field, and the next submission of that form attaches the file like a fresh upload (checked
+    again by intake). Unclaimed ones are removed once `expires_at` has passed (`kept.kept_purge`).
+    """
+
+    token = models.CharField(max_length=64, unique=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    purpose = models.CharField(max_length=80)  # "complaint:order:12", "answer:case:3", …
+    key = models.CharField(max_length=200)
+    name = models.CharField(max_length=255)  # fit for display; never a path
+    size = models.PositiveBigIntegerField()
+    kind = models.CharField(max_length=30, choices=EvidenceKind.choices, blank=True)  # empty: no kind yet
+    reference = models.CharField(max_length=64, blank=True)
+    description = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("kept upload")
+        verbose_name_plural = _("kept uploads")
+        indexes = [models.Index(fields=["owner", "purpose"], name="keptupload_owner_purpose")]

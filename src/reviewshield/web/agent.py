@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 
 from reviewshield.cases import access, services
 from reviewshield.cases import selectors as case_selectors
+from reviewshield.cases.assisted import assisted_request_link, assisted_requests_open
 from reviewshield.cases.models import OPEN_STATUSES, Case, CaseEvidence, CaseStatus, HarassmentType, Side
 from reviewshield.errors import NotFound, ReviewShieldError
 from reviewshield.evidence.downloads import blob_response
@@ -114,6 +115,8 @@ def queue(request: HttpRequest) -> HttpResponse:
     }
     # The live part asks for itself every few seconds; it gets only the counters and the table.
     template = "web/agent/queue.html#live" if request.htmx else "web/agent/queue.html"
+    if not request.htmx:  # buyers past the window who asked for an assisted complaint
+        context["assisted_waiting"] = assisted_requests_open().count()
     return render(request, template, context)
 
 
@@ -270,12 +273,41 @@ class AssistedLinkForm(forms.Form):
     )
 
 
+class AssistedRequestLinkForm(forms.Form):
+    request = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=gettext_lazy("Why may this buyer file outside the window?"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": gettext_lazy("Record why the buyer may file outside the window.")},
+    )
+
+
 @agent_only
 def assisted(request: HttpRequest) -> HttpResponse:
+    """Find an order and issue a filing link, or issue one from a buyer's request waiting here."""
     query = request.GET.get("q", "").strip()
     issued: dict[str, Any] | None = None
-    form = AssistedLinkForm(request.POST or None)
-    if request.method == "POST":
+    from_request = request.method == "POST" and "request" in request.POST
+    form = AssistedLinkForm(request.POST if request.method == "POST" and not from_request else None)
+    request_form = AssistedRequestLinkForm(request.POST if from_request else None)
+    if from_request:
+        if request_form.is_valid():
+            try:
+                _made, link, raw = assisted_request_link(
+                    agent=request.user,  # type: ignore[arg-type]
+                    request_id=request_form.cleaned_data["request"],
+                    reason=request_form.cleaned_data["reason"],
+                    now=timezone.now(),
+                )
+            except ReviewShieldError as exc:
+                request_form.add_error("reason", refusal_text(exc))
+            else:
+                issued = {
+                    "url": request.build_absolute_uri(f"/file/{raw}/"),
+                    "link": link,
+                    "order": link.order,
+                }
+    elif request.method == "POST":
         if form.is_valid():
             try:
                 link, raw = services.assisted_link_issue(
@@ -311,8 +343,15 @@ def assisted(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/agent/assisted.html",
-        {"query": query, "rows": rows, "form": form, "issued": issued},
-        status=422 if form.errors else 200,
+        {
+            "query": query,
+            "rows": rows,
+            "form": form,
+            "issued": issued,
+            "requests": list(assisted_requests_open()[:100]),
+            "request_form": request_form,
+        },
+        status=422 if form.errors or request_form.errors else 200,
     )
 
 

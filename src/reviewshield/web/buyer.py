@@ -19,7 +19,8 @@ from django.views.decorators.http import require_POST
 from reviewshield.accounts.models import Role
 from reviewshield.cases import selectors as case_selectors
 from reviewshield.cases import services
-from reviewshield.cases.models import OPEN_STATUSES, Case, Side
+from reviewshield.cases.assisted import assisted_request_file, assisted_requests_for_buyer
+from reviewshield.cases.models import OPEN_STATUSES, Case, ResponseKind, Side
 from reviewshield.detection.selectors import pending_consents
 from reviewshield.errors import LinkInvalid, NotEligible, NotFound, ReviewShieldError, ValidationFailed
 from reviewshield.limits.edges import limited
@@ -33,13 +34,13 @@ from reviewshield.web.common import (
     evidence_add,
     evidence_file,
     evidence_rows,
-    form_refusal,
     only_for,
     posted_version,
     refusal_text,
 )
-from reviewshield.web.forms import AppealForm, ComplaintForm, EvidenceForm
+from reviewshield.web.forms import AppealForm, AssistedRequestForm, ComplaintForm, EvidenceForm
 from reviewshield.web.guidance import GUIDANCE
+from reviewshield.web.kept import KeptFiles, refusal_on_form
 from reviewshield.web.templatetags.rs import local
 
 buyer_only = only_for(lambda user: user.role == Role.BUYER)
@@ -88,34 +89,45 @@ def complain(request: HttpRequest, order_id: int, link_token: str | None = None)
         except LinkInvalid as exc:
             return render(request, "web/buyer/link_invalid.html", {"message": str(exc.message)}, status=410)
     form = ComplaintForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        files = form.uploads()
-        try:
-            case = services.case_file(
-                buyer=request.user,  # type: ignore[arg-type]
-                order_id=order.pk,
-                harassment_types=form.cleaned_data["harassment_types"],
-                occurred_at=form.cleaned_data["occurred_at"],
-                narrative=form.cleaned_data["narrative"],
-                files=files,
-                link_token=link_token,
-                now=timezone.now(),
-            )
-        except NotEligible as exc:
-            return _not_eligible(request, order, exc)
-        except LinkInvalid as exc:
-            return render(request, "web/buyer/link_invalid.html", {"message": str(exc.message)}, status=410)
-        except ValidationFailed as exc:
-            form_refusal(form, exc)
+    kept = KeptFiles(request, purpose=f"complaint:{order.pk}", side=Side.BUYER)
+    if request.method == "POST":
+        if not kept.valid(form):
+            kept.refused(form)  # what was typed stays in the bound form; accepted files are kept
         else:
-            messages.success(
-                request,
-                _(
-                    "Your complaint %(reference)s was filed. The seller must answer by %(respond_by)s (Beijing time)."
+            try:
+                with kept.uploads(
+                    form.uploads(),
+                    kind=form.cleaned_data["evidence_kind"],
+                    reference=form.cleaned_data["reference"],
+                ) as files:
+                    case = services.case_file(
+                        buyer=request.user,  # type: ignore[arg-type]
+                        order_id=order.pk,
+                        harassment_types=form.cleaned_data["harassment_types"],
+                        occurred_at=form.cleaned_data["occurred_at"],
+                        narrative=form.cleaned_data["narrative"],
+                        files=files,
+                        link_token=link_token,
+                        now=timezone.now(),
+                    )
+            except NotEligible as exc:
+                return _not_eligible(request, order, exc)
+            except LinkInvalid as exc:
+                return render(
+                    request, "web/buyer/link_invalid.html", {"message": str(exc.message)}, status=410
                 )
-                % {"reference": case.reference, "respond_by": local(case.respond_by)},
-            )
-            return redirect("web:case", case_id=case.pk)
+            except ValidationFailed as exc:
+                kept.refused(form, exc)
+            else:
+                kept.accepted()
+                messages.success(
+                    request,
+                    _(
+                        "Your complaint %(reference)s was filed. The seller must answer by %(respond_by)s (Beijing time)."
+                    )
+                    % {"reference": case.reference, "respond_by": local(case.respond_by)},
+                )
+                return redirect("web:case", case_id=case.pk)
     return render(
         request,
         "web/buyer/complain.html",
@@ -124,13 +136,53 @@ def complain(request: HttpRequest, order_id: int, link_token: str | None = None)
     )
 
 
-def _not_eligible(request: HttpRequest, order: Any, exc: NotEligible) -> HttpResponse:
-    return render(
-        request,
-        "web/buyer/not_eligible.html",
-        {"order": order, "message": str(exc.message), "reason": exc.details.get("reason")},
-        status=422,
-    )
+def _not_eligible(
+    request: HttpRequest, order: Any, exc: NotEligible, request_form: AssistedRequestForm | None = None
+) -> HttpResponse:
+    reason = exc.details.get("reason")
+    context: dict[str, Any] = {"order": order, "message": str(exc.message), "reason": reason}
+    if reason == "window_passed":  # an agent can still help: the buyer asks from here
+        context["assisted_requests"] = assisted_requests_for_buyer(request.user, order.pk)  # type: ignore[arg-type]
+        context["request_form"] = request_form or AssistedRequestForm()
+    return render(request, "web/buyer/not_eligible.html", context, status=422)
+
+
+@require_POST
+@buyer_only
+def assisted_request(request: HttpRequest, order_id: int) -> HttpResponse:
+    """A buyer past the window asks an agent for an assisted complaint; it lands in the agents' list."""
+    order = _order_or_404(request, order_id)
+    form = AssistedRequestForm(request.POST)
+    if form.is_valid():
+        try:
+            made = assisted_request_file(
+                buyer=request.user,  # type: ignore[arg-type]
+                order_id=order.pk,
+                description=form.cleaned_data["description"],
+                now=timezone.now(),
+            )
+        except NotEligible as exc:
+            return _not_eligible(request, order, exc)
+        except ValidationFailed as exc:
+            refusal_on_form(form, exc)
+        except ReviewShieldError as exc:
+            messages.error(request, str(exc.message))
+            return redirect("web:cases")
+        else:
+            messages.success(
+                request,
+                _(
+                    "Your request %(reference)s was sent to the platform's agents. When one of them opens an "
+                    "assisted complaint for you, you get a filing link in your notifications."
+                )
+                % {"reference": made.reference},
+            )
+            return redirect("web:cases")
+    try:
+        services.filing_check(buyer=request.user, order_id=order.pk, now=timezone.now())  # type: ignore[arg-type]
+    except NotEligible as exc:
+        return _not_eligible(request, order, exc, request_form=form)  # what was typed stays
+    return redirect("web:complain", order_id=order.pk)  # the buyer may file alone after all
 
 
 @buyer_only
@@ -148,7 +200,13 @@ def rights_centre(request: HttpRequest) -> HttpResponse:
     cases = case_selectors.case_list_for_user(request.user)
     page = Paginator(cases, 20).get_page(request.GET.get("page"))
     return render(
-        request, "web/buyer/cases.html", {"page": page, "asked": list(pending_consents(request.user))}
+        request,
+        "web/buyer/cases.html",
+        {
+            "page": page,
+            "asked": list(pending_consents(request.user)),
+            "assisted_requests": assisted_requests_for_buyer(request.user),  # type: ignore[arg-type]
+        },
     )
 
 
@@ -167,22 +225,35 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     return _case_page(request, _own_case(request, case_id))
 
 
-def _case_page(request: HttpRequest, case: Case, appeal_form: AppealForm | None = None) -> HttpResponse:
+def _case_page(
+    request: HttpRequest,
+    case: Case,
+    appeal_form: AppealForm | None = None,
+    *,
+    evidence_form: EvidenceForm | None = None,
+) -> HttpResponse:
+    """The whole case as the buyer's side may see it: their complaint, the seller's answer with the
+    evidence they may open, the decision, both sides' appeals with their reasons, the timeline."""
+    evidence = evidence_rows(case, Side.BUYER)
     return render(
         request,
         "web/buyer/case.html",
         {
             "case": case,
             "events": case.events.select_related("actor").all(),
-            "evidence": evidence_rows(case, Side.BUYER),
-            "evidence_form": EvidenceForm(),
+            "evidence": evidence,
+            "seller_evidence": [row for row in evidence if row["item"].side == Side.SELLER],
+            "evidence_form": evidence_form or EvidenceForm(),
             "evidence_action": reverse("web:case_evidence_add", args=[case.pk]),
+            "evidence_heading": _("Answer the seller's defence with more evidence")
+            if case.response == ResponseKind.DEFENCE and case.is_open
+            else "",
             "evidence_url": "web:case_evidence_file",
             "appeal_action": reverse("web:case_appeal", args=[case.pk]),
             **appeal_context(case, Side.BUYER, timezone.now(), appeal_form),
             **chat_context(case, Side.BUYER),
         },
-        status=422 if appeal_form is not None else 200,
+        status=422 if appeal_form is not None or evidence_form is not None else 200,
     )
 
 
@@ -201,8 +272,11 @@ def case_appeal(request: HttpRequest, case_id: int) -> HttpResponse:
 @buyer_only
 @limited("evidence_upload")
 def case_evidence_add(request: HttpRequest, case_id: int) -> HttpResponse:
-    _own_case(request, case_id)
-    return evidence_add(request, case_id, "web:case")
+    case = _own_case(request, case_id)
+    refused = evidence_add(request, case.pk, purpose=f"evidence:{case.pk}")
+    if refused is None:
+        return redirect("web:case", case_id=case.pk)
+    return _case_page(request, case, evidence_form=refused)  # typed text and accepted files stay
 
 
 @buyer_only

@@ -12,8 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -29,6 +28,7 @@ from reviewshield.privacy.selectors import mask_for_seller
 from reviewshield.sanctions.appeals import appeal_file, appeal_state_for
 from reviewshield.sanctions.models import AppealStatus
 from reviewshield.web.forms import AppealForm, EvidenceForm
+from reviewshield.web.kept import KeptFiles
 from reviewshield.web.templatetags.rs import local
 
 
@@ -122,41 +122,63 @@ def evidence_rows(case: Any, viewer_side: str) -> list[dict[str, Any]]:
 def evidence_add(
     request: HttpRequest,
     case_id: int,
-    back: str,
+    *,
+    purpose: str,
     add: Callable[[list[Any], datetime], list[Any]] | None = None,
-) -> HttpResponse:
-    """Either party adds evidence of one kind; a refusal says why on the page they return to.
+) -> EvidenceForm | None:
+    """Either party adds evidence of one kind. None when added (with a message); else the refused
+    form, bound, with each problem at its field and the accepted files kept (`form.kept_files`).
 
-    `add(uploads, now)` stores them (default: in case `case_id`); `back` is a view name taking
-    `case_id`, or the path of the page to return to."""
-    back_to = back if back.startswith("/") else reverse(back, kwargs={"case_id": case_id})
-    form = EvidenceForm(request.POST, request.FILES)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, str(error))
-        return redirect(back_to)
+    `add(uploads, now)` stores them (default: in case `case_id`); `purpose` names the form for the
+    kept files (`web.kept`)."""
+    kept = KeptFiles(request, purpose=purpose, side=_side_of(request.user))
+    form = EvidenceForm(request.POST, request.FILES, kept=len(kept.rows))
+    if not kept.valid(form):
+        kept.refused(form)
+        return form
     try:
-        if add is None:
-            added = services.case_evidence_add(
-                case_id=case_id,
-                user=request.user,  # type: ignore[arg-type]
-                files=form.uploads(),
-                now=timezone.now(),
-            )
-        else:
-            added = add(form.uploads(), timezone.now())
+        with kept.uploads(
+            form.uploads(),
+            kind=form.cleaned_data["evidence_kind"],
+            reference=form.cleaned_data["reference"],
+            description=form.cleaned_data["description"],
+        ) as files:
+            if add is None:
+                added = services.case_evidence_add(
+                    case_id=case_id,
+                    user=request.user,  # type: ignore[arg-type]
+                    files=files,
+                    now=timezone.now(),
+                )
+            else:
+                added = add(files, timezone.now())
     except ReviewShieldError as exc:
-        messages.error(request, refusal_text(exc))
-    else:
-        messages.success(
-            request,
-            ngettext(
-                "%(count)d file added to the evidence.", "%(count)d files added to the evidence.", len(added)
-            )
-            % {"count": len(added)},
+        _refused(request, kept, form, exc)
+        return form
+    kept.accepted()
+    messages.success(
+        request,
+        ngettext(
+            "%(count)d file added to the evidence.", "%(count)d files added to the evidence.", len(added)
         )
-    return redirect(back_to)
+        % {"count": len(added)},
+    )
+    return None
+
+
+def _refused(request: HttpRequest, kept: KeptFiles, form: Any, exc: ReviewShieldError) -> None:
+    """A problem with what was sent goes to its field; a refusal of the step itself (the window
+    closed, the case moved on) is a message on the page, which may no longer show the form."""
+    if isinstance(exc, ValidationFailed):
+        kept.refused(form, exc)
+    else:
+        kept.refused(form)
+        messages.error(request, refusal_text(exc))
+
+
+def _side_of(user: Any) -> str:
+    """Whose masking rules a kept file is checked under (only whether intake accepts it matters)."""
+    return Side.BUYER if getattr(user, "role", "") == "buyer" else Side.SELLER
 
 
 def evidence_file(request: HttpRequest, case_id: int, evidence_id: int) -> HttpResponse:
@@ -170,7 +192,7 @@ def evidence_file(request: HttpRequest, case_id: int, evidence_id: int) -> HttpR
 
 def appeal_context(case: Case, side: str, now: datetime, form: AppealForm | None = None) -> dict[str, Any]:
     """What a party's case page shows about appeals: the window, the form while this side may file,
-    and the appeals so far (the other side's without its reasons, which may carry personal data).
+    and the appeals so far (a seller does not read the buyer's reasons, which may carry personal data).
 
     `form` is the one just refused, so what the person typed is still there.
     """
@@ -193,11 +215,14 @@ def appeal_context(case: Case, side: str, now: datetime, form: AppealForm | None
         "appeal_closed": state["ends"] if state["open"] and not window_open else None,
         "appeal_form": (form or AppealForm()) if may_file and not pending else None,
         "appeal_waiting": may_file and pending,
-        # The senior agent's reasons may quote the buyer: a seller reads them masked.
+        # The buyer reads the seller's reasons too (they carry no buyer data); a seller reads only
+        # their own, as the buyer's may name the buyer; the senior agent's reasons may quote the
+        # buyer, so a seller reads them masked.
         "appeals": [
             {
                 "appeal": a,
                 "own": a.side == side,
+                "reasons": a.reasons if a.side == side or side == Side.BUYER else "",
                 "decision_reasons": mask_for_seller(a.decision_reasons, case.buyer)
                 if side == Side.SELLER
                 else a.decision_reasons,
@@ -210,24 +235,31 @@ def appeal_context(case: Case, side: str, now: datetime, form: AppealForm | None
 
 
 def appeal_add(request: HttpRequest, case_id: int) -> AppealForm | None:
-    """File an appeal from a case page. None when filed; else the form back, the refusal as a message."""
+    """File an appeal from a case page. None when filed; else the refused form, bound, with each
+    problem at its field and the accepted files kept (`form.kept_files`)."""
+    kept = KeptFiles(request, purpose=f"appeal:{case_id}", side=_side_of(request.user))
     form = AppealForm(request.POST, request.FILES)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, str(error))
+    if not kept.valid(form):
+        kept.refused(form)
         return form
     try:
-        appeal = appeal_file(
-            case_id=case_id,
-            user=request.user,  # type: ignore[arg-type]
-            reasons=form.cleaned_data["reasons"],
-            files=form.uploads(),
-            now=timezone.now(),
-        )
+        with kept.uploads(
+            form.uploads(),
+            kind=form.cleaned_data["evidence_kind"],
+            reference=form.cleaned_data["reference"],
+            description=form.cleaned_data["description"],
+        ) as files:
+            appeal = appeal_file(
+                case_id=case_id,
+                user=request.user,  # type: ignore[arg-type]
+                reasons=form.cleaned_data["reasons"],
+                files=files,
+                now=timezone.now(),
+            )
     except ReviewShieldError as exc:
-        messages.error(request, refusal_text(exc))
+        _refused(request, kept, form, exc)
         return form
+    kept.accepted()
     messages.success(
         request,
         _("Your appeal was filed. A senior agent decides it by %(decide_by)s (Beijing time).")

@@ -28,7 +28,7 @@ from reviewshield.accounts.models import Role
 from reviewshield.cases import access
 from reviewshield.cases.models import Case, Side
 from reviewshield.cases.selectors import sla_state
-from reviewshield.errors import NotFound, ReviewShieldError, ValidationFailed
+from reviewshield.errors import NotFound, ReviewShieldError
 from reviewshield.evidence.downloads import blob_response
 from reviewshield.extortion import selectors, services
 from reviewshield.extortion.models import ExtortionEvidence, ExtortionReport, ReportStatus, Threat
@@ -38,12 +38,20 @@ from reviewshield.web.common import (
     confirmed,
     evidence_add,
     evidence_rows,
-    form_refusal,
     only_for,
     posted_version,
     refusal_text,
 )
-from reviewshield.web.forms import EvidenceForm, IncidentForm, LimitedText, uploads_from
+from reviewshield.web.forms import (
+    UPLOADABLE_KINDS,
+    EvidenceForm,
+    IncidentForm,
+    LimitedText,
+    MultipleFileField,
+    NamedIdForm,
+    uploads_from,
+)
+from reviewshield.web.kept import KeptFiles
 from reviewshield.web.templatetags.rs import local
 
 seller_only = only_for(lambda user: user.role == Role.SELLER)
@@ -72,11 +80,11 @@ def _evidence_download(request: HttpRequest, report_id: int, evidence_id: int) -
     )
 
 
-def _evidence_added(request: HttpRequest, report: ExtortionReport, back: str) -> HttpResponse:
-    return evidence_add(
+def _evidence_added(request: HttpRequest, report: ExtortionReport, side: str) -> HttpResponse:
+    refused = evidence_add(
         request,
         report.pk,
-        reverse(back, args=[report.pk]),
+        purpose=f"extortion-evidence:{report.pk}",
         add=lambda files, now: services.report_evidence_add(
             report_id=report.pk,
             user=request.user,  # type: ignore[arg-type]
@@ -84,10 +92,21 @@ def _evidence_added(request: HttpRequest, report: ExtortionReport, back: str) ->
             now=now,
         ),
     )
+    if side == Side.BUYER:
+        if refused is None:
+            return redirect("web:buyer_extortion_report", report_id=report.pk)
+        return _buyer_page(request, report, status=422, evidence_form=refused)
+    if refused is None:
+        return redirect("web:seller_extortion_report", report_id=report.pk)
+    return _seller_page(request, report, status=422, evidence_form=refused)
 
 
 def _report_context(
-    report: ExtortionReport, side: str, evidence_add_url: str, evidence_url: str
+    report: ExtortionReport,
+    side: str,
+    evidence_add_url: str,
+    evidence_url: str,
+    evidence_form: EvidenceForm | None = None,
 ) -> dict[str, Any]:
     """What the seller's and the buyer's report pages share: the texts this side may read, the
     order's review (folded if marked), the evidence with the add form while open, the timeline."""
@@ -97,7 +116,7 @@ def _report_context(
         "review": selectors.report_review(report, side),
         "events": report.events.all(),
         "evidence": evidence_rows(report, side),
-        "evidence_form": EvidenceForm(),
+        "evidence_form": evidence_form or EvidenceForm(),
         "evidence_open": report.is_open,
         "evidence_action": evidence_add_url,
         "evidence_url": evidence_url,
@@ -142,6 +161,30 @@ class ReportForm(IncidentForm):
     )
 
 
+class ExtortionAnswerForm(NamedIdForm):
+    """The buyer's answer to a report: their side in words, and evidence files of one kind."""
+
+    element_ids = {"text": "answer-text", "files": "answer-files", "evidence_kind": "answer-kind"}
+
+    text = forms.CharField(
+        label=gettext_lazy("What happened, in your words"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={"required": gettext_lazy("Write your answer.")},
+    )
+    files = MultipleFileField(label=gettext_lazy("Evidence files"), required=False)
+    evidence_kind = forms.ChoiceField(
+        label=gettext_lazy("What are these files?"),
+        choices=[("", gettext_lazy("Choose a kind of evidence")), *UPLOADABLE_KINDS],
+        required=False,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("files") and not data.get("evidence_kind"):
+            self.add_error("evidence_kind", _("Say what kind of evidence the files are."))
+        return data
+
+
 def _shop_ratings(shops: list[Any]) -> list[dict[str, Any]]:
     rows = []
     for shop in shops:
@@ -167,27 +210,35 @@ def seller_reports(request: HttpRequest) -> HttpResponse:
 def seller_file(request: HttpRequest) -> HttpResponse:
     initial = {"order_number": request.GET.get("order", "")[:100]}
     form = ReportForm(request.POST or None, request.FILES or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    kept = KeptFiles(request, purpose="extortion:new", side=Side.SELLER)
+    if request.method == "POST" and not kept.valid(form):
+        kept.refused(form)
+    elif request.method == "POST":
         data = form.cleaned_data
         order = selectors.seller_order_by_number(request.user, data["order_number"])
         if order is None:
             form.add_error("order_number", _("None of your shops has an order with this number."))
+            kept.refused(form)
         else:
             try:
-                report = services.report_file(
-                    seller=request.user,  # type: ignore[arg-type]
-                    order_id=order.pk,
-                    threat=data["threat"],
-                    demand=data["demand"],
-                    demand_amount=data["demand_amount"],
-                    occurred_at=data["occurred_at"],
-                    narrative=data["narrative"],
-                    files=form.uploads(),
-                    now=timezone.now(),
-                )
+                with kept.uploads(
+                    form.uploads(), kind=data["evidence_kind"], description=data["description"]
+                ) as files:
+                    report = services.report_file(
+                        seller=request.user,  # type: ignore[arg-type]
+                        order_id=order.pk,
+                        threat=data["threat"],
+                        demand=data["demand"],
+                        demand_amount=data["demand_amount"],
+                        occurred_at=data["occurred_at"],
+                        narrative=data["narrative"],
+                        files=files,
+                        now=timezone.now(),
+                    )
             except ReviewShieldError as exc:
-                form_refusal(form, exc)
+                kept.refused(form, exc)
             else:
+                kept.accepted()
                 messages.success(
                     request,
                     _(
@@ -203,7 +254,15 @@ def seller_file(request: HttpRequest) -> HttpResponse:
 
 @seller_only
 def seller_report(request: HttpRequest, report_id: int) -> HttpResponse:
-    report = _report_for(request, report_id, Side.SELLER)
+    return _seller_page(request, _report_for(request, report_id, Side.SELLER))
+
+
+def _seller_page(
+    request: HttpRequest,
+    report: ExtortionReport,
+    status: int = 200,
+    evidence_form: EvidenceForm | None = None,
+) -> HttpResponse:
     return render(
         request,
         "web/extortion/seller_report.html",
@@ -212,7 +271,9 @@ def seller_report(request: HttpRequest, report_id: int) -> HttpResponse:
             Side.SELLER,
             reverse("web:seller_extortion_evidence_add", args=[report.pk]),
             "web:seller_extortion_evidence_file",
+            evidence_form,
         ),
+        status=status,
     )
 
 
@@ -220,9 +281,7 @@ def seller_report(request: HttpRequest, report_id: int) -> HttpResponse:
 @seller_only
 @limited("evidence_upload")
 def seller_evidence_add(request: HttpRequest, report_id: int) -> HttpResponse:
-    return _evidence_added(
-        request, _report_for(request, report_id, Side.SELLER), "web:seller_extortion_report"
-    )
+    return _evidence_added(request, _report_for(request, report_id, Side.SELLER), Side.SELLER)
 
 
 @seller_only
@@ -270,18 +329,23 @@ def buyer_reports(request: HttpRequest) -> HttpResponse:
     return render(request, "web/extortion/buyer_reports.html", {"page": page})
 
 
-def _buyer_page(request: HttpRequest, report: ExtortionReport, status: int = 200) -> HttpResponse:
+def _buyer_page(
+    request: HttpRequest,
+    report: ExtortionReport,
+    status: int = 200,
+    evidence_form: EvidenceForm | None = None,
+    answer_form: ExtortionAnswerForm | None = None,
+) -> HttpResponse:
     context = _report_context(
         report,
         Side.BUYER,
         reverse("web:buyer_extortion_evidence_add", args=[report.pk]),
         "web:buyer_extortion_evidence_file",
+        evidence_form,
     )
-    context["posted"] = request.POST if request.method == "POST" else {}
     # A refused answer comes back in its form, so nothing typed is lost.
-    context["answer_form"] = bool(context["posted"]) or (
-        report.status == ReportStatus.AWAITING_BUYER and report.answer_by >= timezone.now()
-    )
+    may_answer = report.status == ReportStatus.AWAITING_BUYER and report.answer_by >= timezone.now()
+    context["answer_form"] = answer_form or (ExtortionAnswerForm() if may_answer else None)
     return render(request, "web/extortion/buyer_report.html", context, status=status)
 
 
@@ -294,34 +358,39 @@ def buyer_report(request: HttpRequest, report_id: int) -> HttpResponse:
 @buyer_only
 def buyer_answer(request: HttpRequest, report_id: int) -> HttpResponse:
     report = _report_for(request, report_id, Side.BUYER)
-    form = EvidenceForm(request.POST, request.FILES)
-    form.is_valid()  # the answer may come without files; a kind is needed only with them
-    files = uploads_from(form.cleaned_data) if request.FILES.getlist("files") else []
-    try:
-        if files and not form.cleaned_data.get("evidence_kind"):
-            raise ValidationFailed(details={"evidence_kind": _("Say what kind of evidence the files are.")})
-        services.report_answer(
-            report_id=report.pk,
-            buyer=request.user,  # type: ignore[arg-type]
-            text=request.POST.get("text", ""),
-            files=files,
-            expected_version=posted_version(request),
-            now=timezone.now(),
-        )
-    except ReviewShieldError as exc:
-        messages.error(request, refusal_text(exc))
-        # The page again with what the buyer wrote, so nothing typed is lost.
-        report.refresh_from_db()
-        return _buyer_page(request, report, status=422)
-    messages.success(request, _("Your answer was sent. The platform decides next."))
-    return redirect("web:buyer_extortion_report", report_id=report.pk)
+    form = ExtortionAnswerForm(request.POST, request.FILES)
+    kept = KeptFiles(request, purpose=f"extortion-answer:{report.pk}", side=Side.BUYER)
+    if not kept.valid(form):
+        kept.refused(form)
+    else:
+        try:
+            with kept.uploads(
+                uploads_from(form.cleaned_data), kind=form.cleaned_data["evidence_kind"]
+            ) as files:
+                services.report_answer(
+                    report_id=report.pk,
+                    buyer=request.user,  # type: ignore[arg-type]
+                    text=form.cleaned_data["text"],
+                    files=files,
+                    expected_version=posted_version(request),
+                    now=timezone.now(),
+                )
+        except ReviewShieldError as exc:
+            kept.refused(form, exc)
+        else:
+            kept.accepted()
+            messages.success(request, _("Your answer was sent. The platform decides next."))
+            return redirect("web:buyer_extortion_report", report_id=report.pk)
+    # The page again with what the buyer wrote and the files accepted, so nothing is lost.
+    report.refresh_from_db()
+    return _buyer_page(request, report, status=422, answer_form=form)
 
 
 @require_POST
 @buyer_only
 @limited("evidence_upload")
 def buyer_evidence_add(request: HttpRequest, report_id: int) -> HttpResponse:
-    return _evidence_added(request, _report_for(request, report_id, Side.BUYER), "web:buyer_extortion_report")
+    return _evidence_added(request, _report_for(request, report_id, Side.BUYER), Side.BUYER)
 
 
 @buyer_only

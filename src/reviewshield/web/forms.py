@@ -7,7 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from reviewshield.cases.models import HarassmentType
+from reviewshield.cases.assisted import MAX_DESCRIPTION as MAX_REQUEST
+from reviewshield.cases.models import HarassmentType, ResponseKind
 from reviewshield.evidence.intake import Upload
 from reviewshield.evidence.kinds import KINDS
 from reviewshield.evidence.models import EvidenceKind
@@ -15,6 +16,22 @@ from reviewshield.freetext import LIMITS, normalised
 
 # The kinds a person may upload: the forensic report is written by ReviewShield itself.
 UPLOADABLE_KINDS = [(value, label) for value, label in EvidenceKind.choices if value in KINDS]
+
+
+class NamedIdBoundField(forms.BoundField):
+    """A field whose element id the form names (`element_ids`), so the hand-written inputs of a page
+    with several forms keep distinct ids, and the error summary, the field's message and its
+    aria-describedby all point at the same element."""
+
+    @property
+    def auto_id(self) -> str:
+        named: str | None = getattr(self.form, "element_ids", {}).get(self.name)
+        return named or str(super().auto_id)
+
+
+class NamedIdForm(forms.Form):
+    bound_field_class = NamedIdBoundField
+    element_ids: dict[str, str] = {}
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -108,8 +125,15 @@ class ComplaintForm(IncidentForm):
     )
 
 
-class EvidenceForm(forms.Form):
+class EvidenceForm(NamedIdForm):
     """Either side adds evidence of one kind to an open case."""
+
+    element_ids = {
+        "evidence_kind": "ev-kind",
+        "files": "ev-files",
+        "reference": "ev-reference",
+        "description": "ev-description",
+    }
 
     evidence_kind = forms.ChoiceField(
         label=_("What are these files?"),
@@ -124,12 +148,80 @@ class EvidenceForm(forms.Form):
         label=_("What does it show? (optional)"), max_length=LIMITS["evidence_description"], required=False
     )
 
+    def __init__(self, *args: Any, kept: int = 0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if kept:  # files kept from the last try count as the files chosen
+            self.fields["files"].required = False
+
     def uploads(self) -> list[Upload]:
         return uploads_from(self.cleaned_data)
 
 
-class AppealForm(forms.Form):
+class AnswerForm(NamedIdForm):
+    """The seller's answer: A (settle) or B (defend), the proposal or explanation, evidence files."""
+
+    element_ids = {
+        "kind": "answer-choice",
+        "text": "answer-text",
+        "files": "answer-files",
+        "evidence_kind": "answer-kind",
+    }
+
+    kind = forms.ChoiceField(
+        label=_("Choose how you answer"),
+        choices=[
+            (ResponseKind.SETTLEMENT, ResponseKind.SETTLEMENT.label),
+            (ResponseKind.DEFENCE, ResponseKind.DEFENCE.label),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose A (settle with the buyer) or B (defend with an explanation).")},
+    )
+    text = LimitedText(
+        "answer",
+        field_id="answer-text",
+        label=_("Your proposal or explanation"),
+        error_messages={"required": _("Write your proposal or explanation.")},
+    )
+    files = MultipleFileField(label=_("Evidence files"), required=False)
+    evidence_kind = forms.ChoiceField(
+        label=_("What are these files?"),
+        choices=[("", _("Choose a kind of evidence")), *UPLOADABLE_KINDS],
+        required=False,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("files") and not data.get("evidence_kind"):
+            self.add_error("evidence_kind", _("Say what kind of evidence the files are."))
+        return data
+
+    def uploads(self) -> list[Upload]:
+        return uploads_from(self.cleaned_data)
+
+
+class AssistedRequestForm(NamedIdForm):
+    """A buyer past the filing window asks an agent for an assisted complaint."""
+
+    element_ids = {"description": "request-description"}
+
+    description = forms.CharField(
+        label=_("What happened, in a few words"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=MAX_REQUEST,
+        error_messages={"required": _("Say in a few words what happened, so the agent knows why you ask.")},
+    )
+
+
+class AppealForm(NamedIdForm):
     """Either side appeals a decision: reasons, and new evidence of one kind if they have it."""
+
+    element_ids = {
+        "reasons": "appeal-reasons",
+        "files": "appeal-files",
+        "evidence_kind": "appeal-kind",
+        "reference": "appeal-reference",
+        "description": "appeal-description",
+    }
 
     reasons = LimitedText(
         "appeal_reasons",

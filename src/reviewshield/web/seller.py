@@ -37,9 +37,9 @@ from reviewshield.web.common import (
     evidence_rows,
     only_for,
     posted_version,
-    refusal_text,
 )
-from reviewshield.web.forms import AppealForm, EvidenceForm, uploads_from
+from reviewshield.web.forms import AnswerForm, AppealForm, EvidenceForm
+from reviewshield.web.kept import KeptFiles
 
 seller_only = only_for(lambda user: user.role == Role.SELLER)
 
@@ -92,23 +92,32 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     return _case_page(request, _seller_case(request, case_id))
 
 
-def _case_page(request: HttpRequest, case: Case, appeal_form: AppealForm | None = None) -> HttpResponse:
+def _case_page(
+    request: HttpRequest,
+    case: Case,
+    appeal_form: AppealForm | None = None,
+    *,
+    answer_form: AnswerForm | None = None,
+    evidence_form: EvidenceForm | None = None,
+) -> HttpResponse:
+    refused = appeal_form is not None or answer_form is not None or evidence_form is not None
     return render(
         request,
         "web/seller/case.html",
         {
+            "answer_form": answer_form or AnswerForm(),
             "case": case,
             "shown": masked_view(case),
             "events": case.events.exclude(kind__in=FORENSIC_EVENTS),
             "evidence": evidence_rows(case, Side.SELLER),
-            "evidence_form": EvidenceForm(),
+            "evidence_form": evidence_form or EvidenceForm(),
             "evidence_action": reverse("web:seller_evidence_add", args=[case.pk]),
             "evidence_url": "web:seller_evidence_file",
             "appeal_action": reverse("web:seller_appeal", args=[case.pk]),
             **appeal_context(case, Side.SELLER, timezone.now(), appeal_form),
             **chat_context(case, Side.SELLER),
         },
-        status=422 if appeal_form is not None else 200,
+        status=422 if refused else 200,
     )
 
 
@@ -127,8 +136,11 @@ def case_appeal(request: HttpRequest, case_id: int) -> HttpResponse:
 @seller_only
 @limited("evidence_upload")
 def case_evidence_add(request: HttpRequest, case_id: int) -> HttpResponse:
-    _seller_case(request, case_id)
-    return evidence_add(request, case_id, "web:seller_case")
+    case = _seller_case(request, case_id)
+    refused = evidence_add(request, case.pk, purpose=f"evidence:{case.pk}")
+    if refused is None:
+        return redirect("web:seller_case", case_id=case.pk)
+    return _case_page(request, case, evidence_form=refused)  # typed text and accepted files stay
 
 
 @seller_only
@@ -140,25 +152,29 @@ def case_evidence_file(request: HttpRequest, case_id: int, evidence_id: int) -> 
 @require_POST
 @seller_only
 def case_answer(request: HttpRequest, case_id: int) -> HttpResponse:
+    """A or B with the text and files; a refusal shows the page again with everything kept."""
     case = _seller_case(request, case_id)
-    form = EvidenceForm(request.POST, request.FILES)
-    form.is_valid()  # the answer may come without files; a kind is needed only with them
-    files = uploads_from(form.cleaned_data) if request.FILES.getlist("files") else []
-    if files and not form.cleaned_data.get("evidence_kind"):
-        messages.error(request, _("Say what kind of evidence the files are."))
-        return redirect("web:seller_case", case_id=case.pk)
-    try:
-        services.case_answer(
-            case_id=case.pk,
-            seller=request.user,  # type: ignore[arg-type]
-            kind=request.POST.get("kind", ""),
-            text=request.POST.get("text", ""),
-            files=files,
-            expected_version=posted_version(request),
-            now=timezone.now(),
-        )
-    except ReviewShieldError as exc:
-        messages.error(request, refusal_text(exc))
+    form = AnswerForm(request.POST, request.FILES)
+    kept = KeptFiles(request, purpose=f"answer:{case.pk}", side=Side.SELLER)
+    if not kept.valid(form):
+        kept.refused(form)
     else:
-        messages.success(request, _("Your answer was sent."))
-    return redirect("web:seller_case", case_id=case.pk)
+        try:
+            with kept.uploads(form.uploads(), kind=form.cleaned_data["evidence_kind"]) as files:
+                services.case_answer(
+                    case_id=case.pk,
+                    seller=request.user,  # type: ignore[arg-type]
+                    kind=form.cleaned_data["kind"],
+                    text=form.cleaned_data["text"],
+                    files=files,
+                    expected_version=posted_version(request),
+                    now=timezone.now(),
+                )
+        except ReviewShieldError as exc:
+            kept.refused(form, exc)
+        else:
+            kept.accepted()
+            messages.success(request, _("Your answer was sent."))
+            return redirect("web:seller_case", case_id=case.pk)
+    case.refresh_from_db()
+    return _case_page(request, case, answer_form=form)

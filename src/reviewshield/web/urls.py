@@ -20,6 +20,7 @@ urlpatterns = [
     # buyer
     path("orders/", buyer.orders, name="orders"),
     path("orders/<int:order_id>/complain/", buyer.complain, name="complain"),
+    path("orders/<int:order_id>/assisted-request/", buyer.assisted_request, name="assisted_request"),
     path("file/<str:token>/", buyer.assisted_file, name="assisted_file"),
     path("cases/", buyer.rights_centre, name="cases"),
     path("cases/<int:case_id>/", buyer.case_detail, name="case"),

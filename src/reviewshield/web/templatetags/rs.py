@@ -115,13 +115,23 @@ def ruleset_label(ruleset_id: str) -> str:
 
 
 @register.simple_tag
-def limit(text: str, *id_parts: object) -> str:
+def limit(text: str, *id_parts: object, invalid: object = False) -> str:
     """A free text's textarea attributes: its one limit (`freetext.LIMITS`) and the counter below it.
 
-    The textarea's id is `id_parts` joined (`{% limit "assisted_reason" "reason-" o.pk %}`)."""
+    The textarea's id is `id_parts` joined (`{% limit "assisted_reason" "reason-" o.pk %}`). With
+    `invalid` (the field's errors) the textarea is marked invalid and described by its error too
+    (`parts/field_errors.html` gives it the id `<id>_error`)."""
     from reviewshield.freetext import LIMITS
 
     field_id = "".join(str(p) for p in id_parts)
+    if invalid:
+        return format_html(
+            'maxlength="{}" data-counter="{}-count" aria-invalid="true" aria-describedby="{}_error {}-count"',
+            LIMITS[text],
+            field_id,
+            field_id,
+            field_id,
+        )
     return format_html(
         'maxlength="{}" data-counter="{}-count" aria-describedby="{}-count"', LIMITS[text], field_id, field_id
     )

@@ -30,6 +30,27 @@
     input.addEventListener("focus", function () { input.select(); });
   });
 
+  // A refused form: bring its problems into view, and let each link in the summary put the cursor
+  // in the field it names (a link to a group of boxes goes to the first box).
+  function focusField(id) {
+    var el = document.getElementById(id);
+    if (!el) return false;
+    var target = el.matches("input, select, textarea, button") ? el : el.querySelector("input, select, textarea") || el;
+    target.focus();
+    el.scrollIntoView({ block: "center" });
+    return true;
+  }
+  document.querySelectorAll("[data-error-summary] a[data-focus]").forEach(function (a) {
+    a.addEventListener("click", function (ev) {
+      if (focusField(a.getAttribute("data-focus"))) ev.preventDefault();
+    });
+  });
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) {
+    summary.scrollIntoView({ block: "start" });
+    summary.focus();
+  }
+
   document.querySelectorAll("form[data-upload-progress]").forEach(function (form) {
     form.addEventListener("submit", function (ev) {
       var files = form.querySelector("input[type=file]");
