@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Schema, Status
 
+from reviewshield.api.bounds import Id
 from reviewshield.api.cases import ERRORS, LinkOut
 from reviewshield.api.core import require_roles
 from reviewshield.cases import assisted
@@ -20,7 +21,7 @@ router = Router(tags=["cases"])
 
 
 class AssistedRequestIn(Schema):
-    order_id: int
+    order_id: Id
     description: str
 
 
@@ -89,7 +90,7 @@ def assisted_request_list(request: HttpRequest) -> Any:
     response={201: LinkOut, **ERRORS},
     summary="Agent: issue the single-use filing link a buyer's request asked for",
 )
-def assisted_request_link(request: HttpRequest, request_id: int, payload: AssistedLinkFromRequestIn) -> Any:
+def assisted_request_link(request: HttpRequest, request_id: Id, payload: AssistedLinkFromRequestIn) -> Any:
     agent = request.auth  # type: ignore[attr-defined]
     _made, link, raw = assisted.assisted_request_link(
         agent=agent, request_id=request_id, reason=payload.reason, now=timezone.now()
