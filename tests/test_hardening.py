@@ -33,7 +33,9 @@ def production_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("REVIEWSHIELD_", "DATABASE_URL", "SECRET_KEY"))
+        # DJANGO_ALLOW_ASYNC_UNSAFE is the browser tests' own (Playwright beside Django's live
+        # server in one process); production never sets it, and check --deploy rightly objects.
+        if not k.startswith(("REVIEWSHIELD_", "DATABASE_URL", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"))
     }
     env.update(
         REVIEWSHIELD_DATA_DIR=str(data_dir),

@@ -93,9 +93,14 @@ def test_a_complaint_refused_for_a_missing_field_keeps_text_choices_and_files(ca
     assert len(kept) == 2
     # the problem is at the field, described by it, and the summary links there
     assert 'id="id_narrative_error"' in page and "Describe what happened." in page
+    # (and by its live counter)
     assert re.search(
-        r'<textarea[^>]*aria-invalid="true"[^>]*aria-describedby="id_narrative_error"', page
-    ) or re.search(r'<textarea[^>]*aria-describedby="id_narrative_error"[^>]*aria-invalid="true"', page)
+        r'<textarea[^>]*aria-invalid="true"[^>]*aria-describedby="id_narrative_error id_narrative-count"',
+        page,
+    ) or re.search(
+        r'<textarea[^>]*aria-describedby="id_narrative_error id_narrative-count"[^>]*aria-invalid="true"',
+        page,
+    )
     assert 'href="#id_narrative"' in page and "data-error-summary" in page
     assert not Case.objects.filter(order=order).exists()
     # when the buyer adds the description and sends again without choosing the files again

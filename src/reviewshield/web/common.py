@@ -215,6 +215,9 @@ def appeal_context(case: Case, side: str, now: datetime, form: AppealForm | None
         "appeal_closed": state["ends"] if state["open"] and not window_open else None,
         "appeal_form": (form or AppealForm()) if may_file and not pending else None,
         "appeal_waiting": may_file and pending,
+        # A post that offered no form (another appeal waits, the window closed, this side appealed):
+        # its refusal is said where the form would be, not left to a field nobody sees.
+        "appeal_refused": form is not None and not (may_file and not pending),
         # The buyer reads the seller's reasons too (they carry no buyer data); a seller reads only
         # their own, as the buyer's may name the buyer; the senior agent's reasons may quote the
         # buyer, so a seller reads them masked.

@@ -50,20 +50,24 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
+class CountedBoundField(NamedIdBoundField):
+    """A limited text's field: described by its error (when refused) and by its live counter."""
+
+    @property
+    def aria_describedby(self) -> str:
+        return " ".join(filter(None, [super().aria_describedby, self.field.counter_id]))
+
+
 class LimitedText(forms.CharField):
     """A free text with its one limit from `freetext.LIMITS`, counted as the services count it (line
     breaks as one character), and the attributes of the live counter the template puts below it."""
 
+    bound_field_class = CountedBoundField
+
     def __init__(self, text: str, *, field_id: str, rows: int = 5, **kwargs: Any) -> None:
         kwargs.setdefault(
             "widget",
-            forms.Textarea(
-                attrs={
-                    "rows": rows,
-                    "data-counter": f"{field_id}-count",
-                    "aria-describedby": f"{field_id}-count",
-                }
-            ),
+            forms.Textarea(attrs={"rows": rows, "data-counter": f"{field_id}-count"}),
         )
         kwargs.setdefault("error_messages", {}).setdefault(
             "max_length",
@@ -72,6 +76,7 @@ class LimitedText(forms.CharField):
             ),
         )
         self.text = text
+        self.counter_id = f"{field_id}-count"
         super().__init__(max_length=LIMITS[text], **kwargs)
 
     def to_python(self, value: Any) -> str:
