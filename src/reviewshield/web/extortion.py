@@ -43,12 +43,10 @@ from reviewshield.web.common import (
     refusal_text,
 )
 from reviewshield.web.forms import (
-    UPLOADABLE_KINDS,
     EvidenceForm,
     IncidentForm,
     LimitedText,
-    MultipleFileField,
-    NamedIdForm,
+    OptionalEvidence,
     uploads_from,
 )
 from reviewshield.web.kept import KeptFiles
@@ -161,28 +159,17 @@ class ReportForm(IncidentForm):
     )
 
 
-class ExtortionAnswerForm(NamedIdForm):
+class ExtortionAnswerForm(OptionalEvidence):
     """The buyer's answer to a report: their side in words, and evidence files of one kind."""
 
     element_ids = {"text": "answer-text", "files": "answer-files", "evidence_kind": "answer-kind"}
+    field_order = ["text", "files", "evidence_kind"]
 
     text = forms.CharField(
         label=gettext_lazy("What happened, in your words"),
         widget=forms.Textarea(attrs={"rows": 6}),
         error_messages={"required": gettext_lazy("Write your answer.")},
     )
-    files = MultipleFileField(label=gettext_lazy("Evidence files"), required=False)
-    evidence_kind = forms.ChoiceField(
-        label=gettext_lazy("What are these files?"),
-        choices=[("", gettext_lazy("Choose a kind of evidence")), *UPLOADABLE_KINDS],
-        required=False,
-    )
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if data.get("files") and not data.get("evidence_kind"):
-            self.add_error("evidence_kind", _("Say what kind of evidence the files are."))
-        return data
 
 
 def _shop_ratings(shops: list[Any]) -> list[dict[str, Any]]:

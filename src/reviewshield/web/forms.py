@@ -83,7 +83,28 @@ class LimitedText(forms.CharField):
         return normalised(super().to_python(value))
 
 
-class IncidentForm(forms.Form):
+class OptionalEvidence(NamedIdForm):
+    """Evidence files of one kind sent along with a text (a complaint, an answer, an appeal): none
+    is fine, but files need their kind."""
+
+    files = MultipleFileField(label=_("Evidence files"), required=False)
+    evidence_kind = forms.ChoiceField(
+        label=_("What are these files?"),
+        choices=[("", _("Choose a kind of evidence")), *UPLOADABLE_KINDS],
+        required=False,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("files") and not data.get("evidence_kind"):
+            self.add_error("evidence_kind", _("Say what kind of evidence the files are."))
+        return data
+
+    def uploads(self) -> list[Upload]:
+        return uploads_from(self.cleaned_data)
+
+
+class IncidentForm(OptionalEvidence):
     """What every account of an incident asks: when, what happened, evidence files of one kind."""
 
     occurred_at = forms.DateTimeField(
@@ -100,20 +121,8 @@ class IncidentForm(forms.Form):
         error_messages={"required": _("Describe what happened.")},
     )
     files = MultipleFileField(label=_("Evidence files (you can add more later)"), required=False)
-    evidence_kind = forms.ChoiceField(
-        label=_("What are these files?"),
-        choices=[("", _("Choose a kind of evidence")), *UPLOADABLE_KINDS],
-        required=False,
-    )
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if data.get("files") and not data.get("evidence_kind"):
-            self.add_error("evidence_kind", _("Say what kind of evidence the files are."))
-        return data
-
-    def uploads(self) -> list[Upload]:
-        return uploads_from(self.cleaned_data)
+    field_order = ["occurred_at", "narrative", "files", "evidence_kind"]
 
 
 class ComplaintForm(IncidentForm):
@@ -162,7 +171,7 @@ class EvidenceForm(NamedIdForm):
         return uploads_from(self.cleaned_data)
 
 
-class AnswerForm(NamedIdForm):
+class AnswerForm(OptionalEvidence):
     """The seller's answer: A (settle) or B (defend), the proposal or explanation, evidence files."""
 
     element_ids = {
@@ -187,21 +196,7 @@ class AnswerForm(NamedIdForm):
         label=_("Your proposal or explanation"),
         error_messages={"required": _("Write your proposal or explanation.")},
     )
-    files = MultipleFileField(label=_("Evidence files"), required=False)
-    evidence_kind = forms.ChoiceField(
-        label=_("What are these files?"),
-        choices=[("", _("Choose a kind of evidence")), *UPLOADABLE_KINDS],
-        required=False,
-    )
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if data.get("files") and not data.get("evidence_kind"):
-            self.add_error("evidence_kind", _("Say what kind of evidence the files are."))
-        return data
-
-    def uploads(self) -> list[Upload]:
-        return uploads_from(self.cleaned_data)
+    field_order = ["kind", "text", "files", "evidence_kind"]
 
 
 class AssistedRequestForm(NamedIdForm):
@@ -217,7 +212,7 @@ class AssistedRequestForm(NamedIdForm):
     )
 
 
-class AppealForm(NamedIdForm):
+class AppealForm(OptionalEvidence):
     """Either side appeals a decision: reasons, and new evidence of one kind if they have it."""
 
     element_ids = {
@@ -235,11 +230,6 @@ class AppealForm(NamedIdForm):
         error_messages={"required": _("Write why the decision is wrong; the senior agent reads it.")},
     )
     files = MultipleFileField(label=_("New evidence files (optional)"), required=False)
-    evidence_kind = forms.ChoiceField(
-        label=_("What are these files?"),
-        choices=[("", _("Choose a kind of evidence")), *UPLOADABLE_KINDS],
-        required=False,
-    )
     reference = forms.CharField(
         label=_("Waybill number (for a courier waybill)"), max_length=64, required=False
     )
@@ -247,14 +237,7 @@ class AppealForm(NamedIdForm):
         label=_("What does it show? (optional)"), max_length=LIMITS["evidence_description"], required=False
     )
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if data.get("files") and not data.get("evidence_kind"):
-            self.add_error("evidence_kind", _("Say what kind of evidence the files are."))
-        return data
-
-    def uploads(self) -> list[Upload]:
-        return uploads_from(self.cleaned_data)
+    field_order = ["reasons", "files", "evidence_kind", "reference", "description"]
 
 
 def uploads_from(data: dict[str, Any]) -> list[Upload]:
