@@ -671,3 +671,17 @@ def test_portal_address_refuses_everyone_it_is_not_for(scene: Scene, db: Any, na
     if changed(before, snapshot()):
         problems.append(f"{name} by {callers(rule)} changed {changed(before, snapshot())}")
     assert not problems, "\n".join(problems)
+
+
+def test_a_kept_file_is_claimed_only_by_its_owner_on_its_own_form(scene: Scene, db: Any) -> None:
+    """Kept uploads (files that passed intake on a refused form) have no address: a form claims them
+    by token, and only its owner on the same form may — another person with the token gets nothing."""
+    from reviewshield.accounts.models import User
+    from reviewshield.evidence.kept import kept_for, kept_store
+
+    bob, carol = User.objects.get(username="bob"), User.objects.get(username="carol")
+    purpose = f"complaint:{scene.bodies['order_id']}"
+    [row] = kept_store(owner=bob, purpose=purpose, uploads=[screenshot()], side="buyer", now=NOW).kept
+    assert kept_for(owner=bob, purpose=purpose, tokens=[row.token], now=NOW) == [row]
+    assert kept_for(owner=carol, purpose=purpose, tokens=[row.token], now=NOW) == []
+    assert kept_for(owner=bob, purpose="complaint:0", tokens=[row.token], now=NOW) == []
