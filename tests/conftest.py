@@ -96,6 +96,11 @@ def _language_reset() -> Any:
 
 @pytest.fixture
 def cast(db: Any) -> Cast:
+    return make_cast()
+
+
+def make_cast() -> Cast:
+    """The cast, created in the current database (for fixtures wider than one test)."""
     from reviewshield.accounts.models import Role, User
     from reviewshield.marketplace.models import Platform, Shop
 
