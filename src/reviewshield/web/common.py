@@ -21,7 +21,7 @@ from django.utils.translation import ngettext
 from reviewshield.cases import services
 from reviewshield.cases.models import Case, CaseStatus, Side
 from reviewshield.cases.selectors import evidence_copy_for, evidence_for_user
-from reviewshield.errors import EvidenceRejected, NotFound, ReviewShieldError, ValidationFailed
+from reviewshield.errors import NotFound, ReviewShieldError, ValidationFailed
 from reviewshield.evidence.downloads import blob_response
 from reviewshield.policy import UnknownRuleset
 from reviewshield.privacy.selectors import mask_for_seller
@@ -63,20 +63,6 @@ def refusal_text(exc: ReviewShieldError) -> str:
     general = exc.code == "invalid" and str(exc.message) == str(ValidationFailed.default_message)
     problems = [str(v) for v in exc.details.values() if isinstance(v, str)] if general else []
     return " ".join(problems) or str(exc.message)
-
-
-def form_refusal(form: Any, exc: ReviewShieldError) -> None:
-    """A service's refusal shown on the form: each field's problem at its field, a refused file at
-    the files, anything else once above the form — always a sentence, never a code."""
-    if isinstance(exc, EvidenceRejected):
-        form.add_error("files" if "files" in form.fields else None, str(exc.message))
-        return
-    general = exc.code == "invalid" and str(exc.message) == str(ValidationFailed.default_message)
-    fields = {k: v for k, v in exc.details.items() if isinstance(v, str)} if general else {}
-    for field, problem in fields.items():
-        form.add_error(field if field in form.fields else None, problem)
-    if not fields:
-        form.add_error(None, str(exc.message))
 
 
 def bundle_download(case: Any, side: str) -> FileResponse:
